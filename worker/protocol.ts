@@ -1,0 +1,124 @@
+/**
+ * The worker contract: the only module both the main thread and the guard worker import.
+ * Everything that crosses here is plain data (structured-clonable) or a comlink proxy.
+ */
+import { transferHandlers, type TransferHandler } from 'comlink';
+import {
+  GuardError,
+  isGuardError,
+  reviveGuardError,
+  serializeGuardError,
+  type SerializedGuardError,
+} from '../src/errors.js';
+import type { ModerationInput, Verdict } from '../src/types.js';
+
+/** Where the model runs. `cpu` is onnxruntime-node, in Node only. */
+export type Device = 'webgpu' | 'wasm' | 'cpu';
+
+/** Weight formats a model can ship (transformers.js names). */
+export type Dtype = 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16';
+
+/** What the runtime was asked to load, as the main thread resolved it. */
+export interface LoadRequest {
+  /** A preset id, a manifest object, a URL of a model folder, or a local path (Node). */
+  model: string | object;
+  device: 'auto' | 'webgpu' | 'wasm';
+  dtype?: Dtype;
+  /** Base URL (browser) or folder (Node) that `local` model sources are relative to. */
+  localModelRoot?: string;
+  /** Absolute URLs of onnxruntime-web's wasm files, served by the app (never a CDN). */
+  wasmPaths?: { wasm: string; mjs: string };
+  /** Host that `hub` model sources are fetched from. */
+  remoteHost?: string;
+  /** Run one tiny generation after loading so the first real call is not slow. */
+  warmUp?: boolean;
+}
+
+/** What is loaded and where it runs: visible to users so a fallback is never silent. */
+export interface GuardInfo {
+  model: string;
+  family: string;
+  testModel: boolean;
+  reasons: boolean;
+  device: Device;
+  dtype: Dtype;
+  /** Why the device or dtype differs from what was asked, when it does. */
+  fallback?: string;
+  contextLength: number;
+  loadMs: number;
+}
+
+/**
+ * Load progress, as a discriminated union on `status`.
+ * - `file`: one file's bytes (`loaded` of `total`, total 0 when unknown)
+ * - `total`: all files' bytes together
+ * - `ready`: loaded and warmed up
+ */
+export type ProgressEvent =
+  | { status: 'file'; file: string; loaded: number; total: number; cached?: boolean }
+  | { status: 'total'; loaded: number; total: number; files: number }
+  | { status: 'ready'; info: GuardInfo };
+
+/** One step of a streamed classification. */
+export type StreamEvent =
+  | { type: 'reasoning'; text: string }
+  | { type: 'verdict'; verdict: Verdict }
+  | { type: 'done'; verdict: Verdict };
+
+/** One classification, as sent to the runtime. */
+export interface ClassifyRequest {
+  /** Caller-chosen id, used to abort this request. */
+  id: number;
+  input: ModerationInput;
+  maxNewTokens?: number;
+}
+
+/** What the worker exposes; implemented by `GuardRuntime`. */
+export interface WorkerApi {
+  load(request: LoadRequest, onProgress?: (event: ProgressEvent) => void): Promise<GuardInfo>;
+  classify(request: ClassifyRequest, onEvent?: (event: StreamEvent) => void): Promise<Verdict>;
+  /** Stops request `id` at the next decode step, or drops it from the queue. */
+  abort(id: number): void;
+  dispose(): Promise<void>;
+}
+
+type ThrownValue = { value: unknown };
+type WireError =
+  | { guard: true; fields: SerializedGuardError }
+  | { guard: false; name: string; message: string; stack?: string };
+
+/**
+ * comlink sends thrown errors as plain `{ name, message, stack }`: class, `code` and `details`
+ * would be lost. This handler carries lingoguard errors whole, so callers can tell an abort
+ * from a crash. Both sides must install it.
+ */
+const errorTransfer: TransferHandler<ThrownValue, WireError> = {
+  // comlink marks a thrown value with a private symbol (`Comlink.thrown`) that it does not
+  // export; it is the only symbol key on that wrapper.
+  canHandle: (value): value is ThrownValue =>
+    typeof value === 'object' &&
+    value !== null &&
+    Object.getOwnPropertySymbols(value).some((key) => key.description === 'Comlink.thrown'),
+  serialize({ value }) {
+    const wire: WireError = isGuardError(value)
+      ? { guard: true, fields: serializeGuardError(value) }
+      : { guard: false, ...plainError(value) };
+    return [wire, []];
+  },
+  deserialize(wire) {
+    if (wire.guard) throw reviveGuardError(wire.fields);
+    throw Object.assign(new Error(wire.message), { name: wire.name, stack: wire.stack });
+  },
+};
+
+function plainError(value: unknown): { name: string; message: string; stack?: string } {
+  const error = value instanceof Error ? value : new Error(String(value));
+  return { name: error.name, message: error.message, stack: error.stack };
+}
+
+/** Installs the error transfer on this side of the boundary (idempotent). */
+export function installErrorTransfer(): void {
+  transferHandlers.set('throw', errorTransfer as TransferHandler<unknown, unknown>);
+}
+
+export { GuardError };
