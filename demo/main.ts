@@ -1,126 +1,216 @@
 /**
- * The demo page. It uses lingoguard exactly as an app would: through its public entry point.
+ * The demo page. It uses lingoguard the way an app would: the public entry point `lingoguard`,
+ * and a worker module of its own built on `lingoguard/worker` (see worker.ts).
+ *
+ * URL parameters: `?model=<preset id or model folder URL>`, `?device=auto|webgpu|wasm`.
  */
-import { createGuard, isGuardError, listPresets, type Guard, type Verdict } from 'lingoguard';
+import { isGuardError, type Guard, type GuardInfo, type ProgressEvent, type Verdict } from 'lingoguard';
 import { EXAMPLES } from './examples.js';
-import { watchRequests } from './privacy.js';
+import { cachedFiles, clearModelCache, describeModel, fillPicker, OFFLINE_MODEL, openModel, selectModel } from './model.js';
+import { privacyPanel } from './privacy.js';
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const input = $<HTMLTextAreaElement>('input');
 const response = $<HTMLTextAreaElement>('response');
-const button = $<HTMLButtonElement>('classify');
+const classifyButton = $<HTMLButtonElement>('classify');
 const live = $<HTMLInputElement>('live');
-const select = $<HTMLSelectElement>('model');
-const badge = $('verdict');
+const select = $<HTMLSelectElement>('model-select');
+const status = $('status');
 const trace = $('trace');
 const progress = $<HTMLProgressElement>('progress');
 
-const OFFLINE_MODEL = 'fixture-consistentguard';
 const params = new URLSearchParams(location.search);
+const device = (['webgpu', 'wasm'] as const).find((d) => d === params.get('device')) ?? 'auto';
+const privacy = privacyPanel({ list: $('requests'), summary: $('privacy-summary'), policy: $('policy') });
+
+/** Waits after the last keystroke before classifying as you type. */
+const TYPING_PAUSE_MS = 400;
+
 let guard: Guard | undefined;
 let running: AbortController | undefined;
-
-watchRequests($('requests'), () => [input.value, response.value]);
-
-for (const preset of listPresets()) {
-  select.add(new Option(`${preset.name}${preset.testModel ? ' (test model)' : ''}`, preset.id));
-}
-for (const example of EXAMPLES) {
-  const item = document.createElement('li');
-  const choose = document.createElement('button');
-  choose.type = 'button';
-  choose.textContent = example.title;
-  choose.addEventListener('click', () => {
-    input.value = example.text;
-    response.value = '';
-    void run();
-  });
-  item.append(choose);
-  $('examples').append(item);
-}
+let loads = 0;
+let cancelled = 0;
 
 async function load(model: string): Promise<void> {
-  button.disabled = true;
-  await guard?.dispose();
+  const ticket = ++loads;
+  running?.abort();
+  classifyButton.disabled = true;
+  const previous = guard;
   guard = undefined;
-  select.value = model;
-  $('device').textContent = `loading ${model}…`;
+  await previous?.dispose();
+  rememberInUrl(model);
+  selectModel(select, model);
+  setText('model-about', describeModel(model));
+  setText('device', `loading ${model}…`);
+  setText('progress-text', '');
+  progress.value = 0;
+  setStatus('Loading the model…');
+  const wasCached = (await showCache(model)) > 0;
+  let opened: Awaited<ReturnType<typeof openModel>>;
   try {
-    guard = await createGuard({
-      model,
-      onProgress: (event) => {
-        if (event.status === 'total' && event.total > 0) {
-          progress.value = event.loaded / event.total;
-          $('progress-text').textContent = `${mb(event.loaded)} of ${mb(event.total)} MB, ${event.files} files`;
-        }
-      },
-    });
+    opened = await openModel(model, { device, onProgress, createWorker });
   } catch (error) {
-    if (model !== OFFLINE_MODEL && isGuardError(error, 'model-load-failed')) {
-      banner(`Could not fetch ${model} (offline?). Running the bundled test model instead.`);
-      return load(OFFLINE_MODEL);
-    }
-    $('device').textContent = `failed: ${(error as Error).message}`;
+    if (ticket !== loads) return;
+    setText('device', 'nothing: the model failed to load');
+    setStatus(`The model failed to load: ${messageOf(error)}`);
     return;
   }
-  progress.value = 1;
+  if (ticket !== loads) return void opened.guard.dispose(); // another model was picked meanwhile
+  guard = opened.guard;
   const { info } = guard;
-  if (info.testModel) {
-    banner(`${info.model} is a test model: it flags a few keywords (hack, bomb, kill, pirater, 炸弹, বোমা, बम…). Pick a real model above for real moderation.`);
+  selectModel(select, info.model);
+  showModel(info, opened.fallback, wasCached && !opened.fallback);
+  classifyButton.disabled = false;
+  setStatus('Ready: type a message, or pick an example.');
+  void showCache(info.model);
+  if (input.value.trim()) void run();
+}
+
+function createWorker(): Worker {
+  // Kept literal so that Vite bundles the worker.
+  const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'lingoguard' });
+  privacy.watchWorker(worker);
+  return worker;
+}
+
+function onProgress(event: ProgressEvent): void {
+  if (event.status === 'total' && event.total > 0) {
+    progress.value = event.loaded / event.total;
+    setText('progress-text', `${mb(event.loaded)} of ${mb(event.total)} MB · ${event.files} files`);
+  } else if (event.status === 'ready') {
+    progress.value = 1;
   }
-  $('device').textContent = `${info.device} (${info.dtype})${info.fallback ? ` — ${info.fallback}` : ''}, loaded in ${info.loadMs} ms`;
-  button.disabled = false;
+}
+
+function showModel(info: GuardInfo, fallback: string | undefined, fromCache: boolean): void {
+  setText('device', `${info.device} · ${info.dtype}${info.fallback ? ` (fell back: ${info.fallback})` : ''}`);
+  const loaded = progress.value > 0 ? `${$('progress-text').textContent || 'All files'} loaded` : 'Loaded';
+  setText('progress-text', `${loaded}${fromCache ? ' from this browser’s cache' : ''} in ${info.loadMs} ms, warm-up included.`);
+  setText('model-about', describeModel(info.model));
+  const notes = [
+    fallback && `${fallback} Running the bundled test model instead.`,
+    info.testModel &&
+      `${info.model} is a test model: a keyword matcher built for lingoguard’s tests (it flags words such as hack, bomb, kill, pirater, 炸弹, 爆弾, বোমা, बम), not a safeguard. ` +
+      'To moderate for real, pick a guard model under “3. Model”: it downloads once from huggingface.co, then runs offline from this browser’s cache.',
+  ].filter(Boolean);
+  $('banner').textContent = notes.join(' ');
+  $('banner').hidden = notes.length === 0;
+}
+
+/** Shows how much of `model` this browser has cached; returns the number of files. */
+async function showCache(model: string): Promise<number> {
+  const { files, bytes } = await cachedFiles(model);
+  setText('cache', files > 0 ? `Cached in this browser: ${files} files, ${mb(bytes)} MB.` : 'Not in this browser’s cache.');
+  return files;
 }
 
 async function run(): Promise<void> {
   running?.abort();
-  const text = input.value;
-  if (!guard || text.trim() === '') return;
+  const prompt = input.value;
+  if (!guard || !prompt.trim()) return showVerdict(undefined, '—');
   const controller = new AbortController();
   running = controller;
+  const subject = response.value.trim() ? { prompt, response: response.value } : prompt;
+  privacy.checked(prompt);
+  privacy.checked(response.value);
   trace.textContent = '';
-  show(undefined);
-  const subject = response.value.trim() ? { prompt: text, response: response.value } : text;
+  showVerdict(undefined, '…');
+  setStatus('Checking…');
   try {
     for await (const event of guard.stream(subject, { signal: controller.signal })) {
-      if (event.type === 'reasoning') trace.textContent += event.text;
-      else show(event.verdict);
+      if (event.type === 'reasoning') trace.append(event.text); // text, never HTML
+      else showVerdict(event.verdict);
     }
+    setStatus('Done.');
   } catch (error) {
-    if (!isGuardError(error, 'aborted')) badge.textContent = `error: ${(error as Error).message}`;
+    if (isGuardError(error, 'aborted')) {
+      status.dataset.cancelled = String(++cancelled);
+      setStatus('Stopped checking the previous text: it changed.');
+    } else {
+      showVerdict(undefined, 'unknown');
+      setStatus(`No verdict: ${messageOf(error)}`);
+    }
+  } finally {
+    if (running === controller) running = undefined;
   }
 }
 
-function show(verdict: Verdict | undefined): void {
-  badge.textContent = verdict?.label ?? '…';
-  badge.className = `badge ${verdict?.label ?? ''}`;
-  $('score').textContent = verdict?.score === undefined ? '—' : verdict.score.toFixed(2);
-  $('language').textContent = verdict ? `${verdict.language.code} (${verdict.language.script}, ${verdict.language.confidence.toFixed(2)})` : '—';
-  $('categories').textContent = verdict?.categories.map((c) => `${c.id} ${c.name}`).join(', ') ?? '';
+function showVerdict(verdict: Verdict | undefined, pending = '—'): void {
+  const badge = $('verdict');
+  badge.textContent = verdict?.label ?? pending;
+  badge.className = `badge ${verdict?.label ?? (pending === 'unknown' ? 'unknown' : '')}`;
+  setText('score', verdict?.score?.toFixed(2) ?? (verdict ? 'n/a' : '—'));
+  $('score').title = 'The probability the model gave to “harmful” (not a calibrated risk)';
+  const language = verdict?.language;
+  setText('language', language ? `${languageName(language.code)} (${language.code})` : '—');
+  $('language').title = language ? `script ${language.script}, confidence ${language.confidence.toFixed(2)}` : '';
+  const categories = verdict?.categories.map((c) => `${c.id} ${c.name}`).join(', ');
+  const judged = verdict?.response ? ` · the response: ${verdict.response.label}${verdict.response.refusal ? ', a refusal' : ''}` : '';
+  setText('categories', verdict ? `${categories || 'none'}${judged}${verdict.problem ? ` · ${verdict.problem}` : ''}` : '—');
   const t = verdict?.timings;
-  $('timings').textContent = t
-    ? `verdict in ${t.verdictMs ?? t.totalMs} ms, ${t.generatedTokens ?? 0} tokens, ${t.generatedTokens && t.totalMs ? ((1000 * t.generatedTokens) / t.totalMs).toFixed(1) : '—'} tokens/s`
-    : '';
+  const decodeMs = t && t.totalMs - (t.firstTokenMs ?? 0);
+  const rate = t?.generatedTokens && decodeMs ? `, ${((1000 * t.generatedTokens) / decodeMs).toFixed(0)} tokens/s` : '';
+  setText('timings', t
+    ? `Model load ${guard?.info.loadMs ?? '?'} ms · verdict after ${t.verdictMs ?? t.totalMs} ms (first token ${t.firstTokenMs ?? '?'} ms) · ` +
+      `${t.promptTokens ?? '?'} prompt tokens, ${t.generatedTokens ?? '?'} generated${rate}`
+    : '');
 }
 
-function banner(text: string): void {
-  const element = $('test-model-banner');
-  element.textContent = text;
-  element.hidden = false;
+function languageName(code: string): string {
+  if (code === 'und') return 'undetermined';
+  try {
+    return new Intl.DisplayNames(['en'], { type: 'language' }).of(code) ?? code;
+  } catch {
+    return code;
+  }
 }
 
+function rememberInUrl(model: string): void {
+  const url = new URL(location.href);
+  url.searchParams.set('model', model);
+  history.replaceState(null, '', url);
+}
+
+const setText = (id: string, text: string) => ($(id).textContent = text);
+const setStatus = (text: string) => (status.textContent = text);
 const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-let debounce: ReturnType<typeof setTimeout> | undefined;
+for (const example of EXAMPLES) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.textContent = example.title;
+  button.addEventListener('click', () => {
+    input.value = example.text;
+    response.value = '';
+    void run();
+  });
+  const item = document.createElement('li');
+  item.append(button);
+  $('examples').append(item);
+}
+
+let typing: ReturnType<typeof setTimeout> | undefined;
 for (const box of [input, response]) {
   box.addEventListener('input', () => {
     if (!live.checked) return;
-    clearTimeout(debounce);
-    running?.abort();
-    debounce = setTimeout(() => void run(), 400);
+    clearTimeout(typing);
+    running?.abort(); // a verdict on the old text is no use any more
+    showVerdict(undefined, '…');
+    typing = setTimeout(() => void run(), TYPING_PAUSE_MS);
   });
 }
-button.addEventListener('click', () => void run());
+classifyButton.addEventListener('click', () => void run());
 select.addEventListener('change', () => void load(select.value));
+$('custom').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const url = $<HTMLInputElement>('custom-url').value.trim();
+  if (url) void load(url);
+});
+$('clear-cache').addEventListener('click', async () => {
+  await clearModelCache();
+  await showCache(guard?.info.model ?? select.value);
+});
 
+fillPicker(select);
 void load(params.get('model') ?? OFFLINE_MODEL);

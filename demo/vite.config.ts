@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
+import { demoPlugins } from './vite-plugins.js';
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -13,7 +14,13 @@ export default defineConfig({
   server: { host: '127.0.0.1', port: 5173, strictPort: false, open: false },
   preview: { host: '127.0.0.1', port: 4173 },
   // The demo imports the library the way an app does: by its package name.
-  resolve: { alias: { lingoguard: resolve(root, 'src/index.ts') } },
+  resolve: {
+    alias: [
+      { find: /^lingoguard$/, replacement: resolve(root, 'src/index.ts') },
+      { find: /^lingoguard\/worker$/, replacement: resolve(root, 'worker/entry.ts') },
+    ],
+  },
+  plugins: demoPlugins(root),
   worker: { format: 'es' },
   // transformers.js must stay unbundled by the dep optimizer: its wasm `?url` imports and its
   // worker-side code are resolved by Vite itself.
@@ -21,6 +28,6 @@ export default defineConfig({
   build: {
     outDir: resolve(root, 'dist/demo'),
     emptyOutDir: true,
-    rollupOptions: { input: resolve(root, 'demo/index.html') },
+    rollupOptions: { input: [resolve(root, 'demo/index.html'), resolve(root, 'demo/eval.html')] },
   },
 });

@@ -5,7 +5,7 @@
 import { proxy, wrap, type Endpoint, type Remote } from 'comlink';
 import { WorkerCrashedError } from './errors.js';
 import type { Connection } from './guard.js';
-import { installErrorTransfer, type WorkerApi } from '../worker/protocol.js';
+import { LIFELINE, installErrorTransfer, type LifelineMessage, type WorkerApi } from '../worker/protocol.js';
 
 /** How the endpoint's owner is watched and ended. */
 export interface EndpointLifecycle {
@@ -49,14 +49,20 @@ export function endpointConnection(endpoint: Endpoint, lifecycle: EndpointLifecy
         // A runtime that cannot dispose cleanly is terminated all the same.
       }
       lifecycle.terminate();
+      // Calls still pending on the terminated runtime would never hear back: fail them.
+      declareDead(new WorkerCrashedError('The guard worker was closed with calls pending.'));
     },
   };
 }
 
-/** Watches a Web Worker: an uncaught error or an unreadable message means it is gone. */
+/**
+ * Watches a Web Worker: an uncaught error, an unreadable message, or its end (a terminated
+ * worker fires no event: the lifeline lock it holds is released instead) means it is gone.
+ */
 export function workerLifecycle(worker: Worker): EndpointLifecycle {
   return {
     watch(onDeath) {
+      watchLifeline(worker, () => onDeath(new WorkerCrashedError('The guard worker ended (terminated, or killed by the browser).')));
       worker.addEventListener('error', (event) => {
         event.preventDefault();
         onDeath(new WorkerCrashedError(`The guard worker crashed: ${event.message || 'uncaught error'}`));
@@ -67,4 +73,22 @@ export function workerLifecycle(worker: Worker): EndpointLifecycle {
     },
     terminate: () => worker.terminate(),
   };
+}
+
+/**
+ * Asks the worker to hold a Web Lock for as long as it lives (see `worker/lifeline.ts`), then
+ * waits for that lock: it is granted here only once the worker is gone. No polling, and no
+ * false alarm while the worker is busy in a long synchronous step.
+ */
+function watchLifeline(worker: Worker, onEnd: () => void): void {
+  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  if (!locks) return; // no Web Locks (insecure context): errors and timeouts still apply
+  const name = `lingoguard-lifeline-${crypto.randomUUID()}`;
+  const onHeld = (event: MessageEvent) => {
+    if ((event.data as LifelineMessage | null)?.[LIFELINE.held] !== name) return;
+    worker.removeEventListener('message', onHeld);
+    void locks.request(name, () => onEnd());
+  };
+  worker.addEventListener('message', onHeld);
+  worker.postMessage({ [LIFELINE.hold]: name });
 }

@@ -3,6 +3,7 @@
  * guards below match by `code` and `name`, not by `instanceof`, because errors that crossed a
  * worker boundary (or another copy of this module) are not instances of these classes.
  */
+import type { Verdict } from './types.js';
 
 /** Stable codes of every lingoguard error. */
 export const ERROR_CODES = {
@@ -12,6 +13,9 @@ export const ERROR_CODES = {
   aborted: 'aborted',
   timedOut: 'timed-out',
   workerCrashed: 'worker-crashed',
+  queueFull: 'queue-full',
+  integrity: 'integrity',
+  unknownVerdict: 'unknown-verdict',
 } as const;
 
 /** One of {@link ERROR_CODES}. */
@@ -88,6 +92,41 @@ export class WorkerCrashedError extends GuardError {
   }
 }
 
+/** Too many calls are waiting on this guard (`maxQueue`); retry later or shed load. */
+export class QueueFullError extends GuardError {
+  constructor(message: string, options?: GuardErrorOptions) {
+    super(ERROR_CODES.queueFull, message, options);
+    this.name = 'QueueFullError';
+  }
+}
+
+/**
+ * A model file's bytes do not match the SHA-256 its manifest gives (`details`: `file`,
+ * `expected`, `actual`). Nothing was loaded or run.
+ */
+export class IntegrityError extends GuardError {
+  constructor(message: string, options?: GuardErrorOptions) {
+    super(ERROR_CODES.integrity, message, options);
+    this.name = 'IntegrityError';
+  }
+}
+
+/**
+ * The model gave no well-formed answer and the guard was created with `onUnknown: 'throw'`.
+ * `verdict` is the `unknown` verdict (it may quote the model's output, so it is kept out of
+ * `details`, which are safe to log).
+ */
+export class UnknownVerdictError extends GuardError {
+  /** The verdict, when the error was made on this side of the worker boundary. */
+  readonly verdict: Verdict | undefined;
+
+  constructor(message: string, options?: GuardErrorOptions & { verdict?: Verdict }) {
+    super(ERROR_CODES.unknownVerdict, message, options);
+    this.name = 'UnknownVerdictError';
+    this.verdict = options?.verdict;
+  }
+}
+
 const CLASS_BY_CODE: Record<ErrorCode, new (message: string, options?: GuardErrorOptions) => GuardError> = {
   'invalid-input': InvalidInputError,
   'model-load-failed': ModelLoadError,
@@ -95,6 +134,9 @@ const CLASS_BY_CODE: Record<ErrorCode, new (message: string, options?: GuardErro
   aborted: AbortedError,
   'timed-out': TimeoutError,
   'worker-crashed': WorkerCrashedError,
+  'queue-full': QueueFullError,
+  integrity: IntegrityError,
+  'unknown-verdict': UnknownVerdictError,
 };
 
 const ERROR_NAMES = new Set([
@@ -105,6 +147,9 @@ const ERROR_NAMES = new Set([
   'AbortedError',
   'TimeoutError',
   'WorkerCrashedError',
+  'QueueFullError',
+  'IntegrityError',
+  'UnknownVerdictError',
 ]);
 
 function isErrorCode(value: unknown): value is ErrorCode {

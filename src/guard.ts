@@ -5,12 +5,15 @@
  */
 import {
   AbortedError,
+  BackendUnavailableError,
   GuardError,
   InvalidInputError,
+  QueueFullError,
   TimeoutError,
   WorkerCrashedError,
   isGuardError,
 } from './errors.js';
+import { DEFAULT_POLICY, applyPolicy, type FailPolicy } from './policy.js';
 import type { ModerationInput, Verdict } from './types.js';
 import type {
   ClassifyRequest,
@@ -52,6 +55,28 @@ export interface GuardOptions {
   wasmPaths?: { wasm: string; mjs: string };
   /** Run one tiny generation after loading. @default true */
   warmUp?: boolean;
+  /**
+   * Most calls this guard holds at once (running and waiting); one more rejects at once with
+   * `QueueFullError`, so a flood of input cannot grow memory or latency without bound.
+   * @default 256
+   */
+  maxQueue?: number;
+  /**
+   * Longest input accepted, in UTF-16 code units (prompt and response together); longer input
+   * rejects at once with `InvalidInputError`. Long text is judged in windows, each a full
+   * generation, so this bounds the time one call can take.
+   * @default 100000
+   */
+  maxInputChars?: number;
+  /**
+   * What an `unknown` verdict (no well-formed answer) does: `block` returns it with
+   * `blocked: true`; `allow` returns it with `blocked: false` (fail-open); `throw` rejects with
+   * `UnknownVerdictError`. Errors always reject: a call never resolves to a pass it did not earn.
+   * @default 'block'
+   */
+  onUnknown?: FailPolicy['onUnknown'];
+  /** Whether a `controversial` verdict (Qwen3Guard) has `blocked: true`. @default 'block' */
+  onControversial?: FailPolicy['onControversial'];
 }
 
 /** Options of one call. */
@@ -62,17 +87,41 @@ export interface ClassifyOptions {
   maxNewTokens?: number;
   /** Overrides the guard's `timeoutMs` for this call. */
   timeoutMs?: number;
+  /**
+   * `fast`: skip the reasoning and give the verdict (and score) at once; call
+   * `guard.explain(input)` later for the trace. `full`: reason, then judge. @default 'full'
+   */
+  mode?: 'full' | 'fast';
+  /**
+   * Cut the reasoning after this many tokens and make the model give its verdict; the
+   * verdict then has `reasoningCut: true`. Reasoning families only.
+   */
+  maxReasoningTokens?: number;
+  /**
+   * Reuse the model's cached instruction (the family's fixed prompt, prefilled once at load).
+   * Only benchmarks and checks turn this off: the tokens are the same either way. @default true
+   */
+  usePrefixCache?: boolean;
 }
 
-/** A loaded guard model. Create with {@link createGuard}; release with `dispose()`. */
+/**
+ * A loaded guard model. Create with {@link createGuard}; release with `dispose()`.
+ * Calls are judged one at a time, in the order they were made; each verdict has `blocked` set
+ * by the guard's fail policy.
+ */
 export interface Guard {
   /** The model, device and dtype that run, and why a fallback happened. */
   readonly info: GuardInfo;
   /** Judges a user prompt (a string) or an AI response in context (`{ prompt, response }`). */
   classify(input: string | ModerationInput, options?: ClassifyOptions): Promise<Verdict>;
+  /**
+   * The verdict with its full reasoning trace, for an input that was judged in fast mode:
+   * block or pass at once with `mode: 'fast'`, show why later with `explain`.
+   */
+  explain(input: string | ModerationInput, options?: ClassifyOptions): Promise<Verdict>;
   /** Like `classify`, as events: reasoning text as it comes, the verdict, then `done`. */
   stream(input: string | ModerationInput, options?: ClassifyOptions): AsyncIterable<StreamEvent>;
-  /** Frees the model and its worker. Calls after this reject. */
+  /** Frees the model and its worker. Pending calls reject with `AbortedError`; calls after this reject. */
   dispose(): Promise<void>;
 }
 
@@ -82,14 +131,14 @@ export interface Connection {
   classify(request: ClassifyRequest, onEvent?: (event: StreamEvent) => void): Promise<Verdict>;
   abort(id: number): void;
   dispose(): Promise<void>;
-  /** Settles (rejects) when the connection dies on its own, e.g. the worker crashed. */
+  /** Rejects when the connection ends under its calls: the worker crashed, or was disposed with calls pending. */
   readonly dead: Promise<never>;
 }
 
 /** Opens a fresh connection; called again after a crash. */
 export type Connect = () => Connection | Promise<Connection>;
 
-const DEFAULTS = { timeoutMs: 300_000, loadTimeoutMs: 900_000 } as const;
+const DEFAULTS = { timeoutMs: 300_000, loadTimeoutMs: 900_000, maxQueue: 256, maxInputChars: 100_000 } as const;
 
 /**
  * Opens a guard over connections made by `connect`. Entry points call this with the
@@ -117,12 +166,22 @@ class ConnectedGuard implements Guard {
   private live: Connection | undefined;
   private nextId = 1;
   private disposed = false;
+  /** Calls made and not yet settled, waiting or running: what `maxQueue` bounds. */
+  private calls = 0;
+  /** One canceller per call in flight, so `dispose()` can settle every one of them. */
+  private readonly cancels = new Set<(error: GuardError) => void>();
+  private readonly policy: FailPolicy;
 
   constructor(
     private readonly connect: Connect,
     private readonly request: LoadRequest,
     private readonly options: GuardOptions,
-  ) {}
+  ) {
+    this.policy = {
+      onUnknown: options.onUnknown ?? DEFAULT_POLICY.onUnknown,
+      onControversial: options.onControversial ?? DEFAULT_POLICY.onControversial,
+    };
+  }
 
   async start(): Promise<void> {
     await this.connection();
@@ -130,6 +189,10 @@ class ConnectedGuard implements Guard {
 
   classify(input: string | ModerationInput, options: ClassifyOptions = {}): Promise<Verdict> {
     return this.call(input, options);
+  }
+
+  explain(input: string | ModerationInput, options: ClassifyOptions = {}): Promise<Verdict> {
+    return this.call(input, { ...options, mode: 'full' });
   }
 
   stream(input: string | ModerationInput, options: ClassifyOptions = {}): AsyncIterable<StreamEvent> {
@@ -146,6 +209,9 @@ class ConnectedGuard implements Guard {
 
   async dispose(): Promise<void> {
     this.disposed = true;
+    // Pending calls settle now, typed, rather than hang on a worker that is going away.
+    const error = new AbortedError('The guard was disposed during the call.', { details: { reason: 'disposed' } });
+    for (const cancel of [...this.cancels]) cancel(error);
     const current = this.current;
     this.current = undefined;
     const connection = await current?.catch(() => undefined);
@@ -158,23 +224,67 @@ class ConnectedGuard implements Guard {
     onEvent?: (event: StreamEvent) => void,
   ): Promise<Verdict> {
     if (this.disposed) throw new InvalidInputError('This guard was disposed; create a new one.');
-    const moderation = toModerationInput(input);
+    const maxQueue = this.options.maxQueue ?? DEFAULTS.maxQueue;
+    if (this.calls >= maxQueue) {
+      throw new QueueFullError(`${this.calls} calls are already pending on this guard (maxQueue ${maxQueue}).`, {
+        details: { maxQueue },
+      });
+    }
+    const moderation = toModerationInput(input, this.options.maxInputChars ?? DEFAULTS.maxInputChars);
     const { signal } = options;
     if (signal?.aborted) throw new AbortedError();
-    const id = this.nextId++;
-    const connection = await this.connection();
-    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? DEFAULTS.timeoutMs;
-    const request: ClassifyRequest = {
-      id,
-      input: moderation,
-      ...(options.maxNewTokens === undefined ? {} : { maxNewTokens: options.maxNewTokens }),
-    };
-    return settleFirst(connection.classify(request, onEvent), {
-      signal,
-      timeoutMs,
-      dead: connection.dead,
-      onCancel: () => connection.abort(id),
-      onDead: () => this.drop(connection),
+    this.calls++;
+    try {
+      const id = this.nextId++;
+      // Waiting for a (re)load can be cancelled and disposed like the call itself.
+      const connection = await settleFirst(this.connection(), { signal, cancels: this.cancels });
+      const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? DEFAULTS.timeoutMs;
+      const request: ClassifyRequest = {
+        id,
+        input: moderation,
+        ...(options.maxNewTokens === undefined ? {} : { maxNewTokens: options.maxNewTokens }),
+        ...(options.mode === undefined ? {} : { mode: options.mode }),
+        ...(options.maxReasoningTokens === undefined ? {} : { maxReasoningTokens: options.maxReasoningTokens }),
+        ...(options.usePrefixCache === false ? { usePrefixCache: false } : {}),
+      };
+      const relay = onEvent && ((event: StreamEvent) => this.relay(event, onEvent));
+      const verdict = await settleFirst(connection.classify(request, relay), {
+        signal,
+        timeoutMs,
+        cancels: this.cancels,
+        deaths: deathWatch(connection),
+        onCancel: () => connection.abort(id),
+        onDead: () => this.drop(connection),
+      }).catch((error: unknown) => {
+        throw this.failure(error, connection);
+      });
+      return applyPolicy(verdict, this.policy);
+    } finally {
+      this.calls--;
+    }
+  }
+
+  /** Passes stream events on with the policy applied; with `onUnknown: 'throw'` the error replaces `done`. */
+  private relay(event: StreamEvent, onEvent: (event: StreamEvent) => void): void {
+    if (event.type === 'reasoning') return onEvent(event);
+    const policy: FailPolicy = { ...this.policy, onUnknown: this.policy.onUnknown === 'throw' ? 'block' : this.policy.onUnknown };
+    if (event.type === 'done' && event.verdict.label === 'unknown' && this.policy.onUnknown === 'throw') return;
+    onEvent({ ...event, verdict: applyPolicy(event.verdict, policy) });
+  }
+
+  /**
+   * What a failed call rejects with. An untyped error, or a backend error marked `poisoned`,
+   * means the runtime itself is broken (after a WebGPU failure every later session in the same
+   * worker fails): that connection is dropped, so the next call starts a fresh worker.
+   */
+  private failure(error: unknown, connection: Connection): unknown {
+    if (isGuardError(error) && !(error.code === 'backend-unavailable' && error.details.poisoned === true)) return error;
+    this.drop(connection);
+    if (isGuardError(error)) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    return new BackendUnavailableError(`The model runtime failed; the next call starts a fresh one: ${message}`, {
+      cause: error,
+      details: { poisoned: true },
     });
   }
 
@@ -190,9 +300,7 @@ class ConnectedGuard implements Guard {
     try {
       this.info = await settleFirst(connection.load(this.request, this.options.onProgress), {
         timeoutMs: this.options.loadTimeoutMs ?? DEFAULTS.loadTimeoutMs,
-        dead: connection.dead,
-        onCancel: () => undefined,
-        onDead: () => undefined,
+        deaths: deathWatch(connection),
       });
       this.live = connection;
       return connection;
@@ -212,8 +320,22 @@ class ConnectedGuard implements Guard {
   }
 }
 
-/** Accepts what `classify` accepts and rejects the rest with a typed error, before any work. */
-function toModerationInput(input: unknown): ModerationInput {
+/**
+ * Accepts what `classify` accepts and rejects the rest with a typed error, before any work.
+ * The length cap is checked here, on the caller's side, so an oversized input costs nothing.
+ */
+function toModerationInput(input: unknown, maxChars: number): ModerationInput {
+  const moderation = moderationShape(input);
+  const chars = moderation.prompt.length + (moderation.response?.length ?? 0);
+  if (chars > maxChars) {
+    throw new InvalidInputError(`The input is ${chars} characters long; this guard takes at most ${maxChars} (maxInputChars).`, {
+      details: { chars, maxInputChars: maxChars },
+    });
+  }
+  return moderation;
+}
+
+function moderationShape(input: unknown): ModerationInput {
   if (typeof input === 'string') return { prompt: input };
   if (typeof input === 'object' && input !== null && 'prompt' in input) {
     const { prompt, response } = input as { prompt: unknown; response?: unknown };
@@ -226,20 +348,26 @@ function toModerationInput(input: unknown): ModerationInput {
   });
 }
 
+/** What can end a pending operation before it settles on its own. */
+interface Race {
+  signal?: AbortSignal | undefined;
+  /** No deadline when absent. */
+  timeoutMs?: number;
+  /** Registers a canceller here for the life of the operation (how `dispose()` reaches it). */
+  cancels?: Set<(error: GuardError) => void>;
+  /** Where to register for the connection's death (see {@link deathWatch}). */
+  deaths?: Set<(error: unknown) => void>;
+  /** Tells the runtime to stop (abort, timeout, cancel). */
+  onCancel?: () => void;
+  onDead?: () => void;
+}
+
 /**
- * Resolves with `work`, unless the signal aborts, the deadline passes or the connection dies
- * first: then rejects with the matching typed error, and tells the runtime to stop.
+ * Resolves with `work`, unless the signal aborts, the deadline passes, a canceller fires or
+ * the connection dies first: then rejects with the matching typed error, and tells the runtime
+ * to stop. Every listener is removed when it settles, so nothing accumulates over many calls.
  */
-function settleFirst<T>(
-  work: Promise<T>,
-  race: {
-    signal?: AbortSignal;
-    timeoutMs: number;
-    dead: Promise<never>;
-    onCancel: () => void;
-    onDead: () => void;
-  },
-): Promise<T> {
+function settleFirst<T>(work: Promise<T>, race: Race): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     const finish = (outcome: () => void) => {
@@ -247,26 +375,52 @@ function settleFirst<T>(
       settled = true;
       clearTimeout(timer);
       race.signal?.removeEventListener('abort', onAbort);
+      race.cancels?.delete(cancel);
+      race.deaths?.delete(onDeath);
       outcome();
     };
-    const onAbort = () => {
-      race.onCancel();
-      finish(() => reject(new AbortedError()));
+    const cancel = (error: GuardError) => {
+      race.onCancel?.();
+      finish(() => reject(error));
     };
-    const timer = setTimeout(() => {
-      race.onCancel();
-      finish(() => reject(new TimeoutError(`No verdict within ${race.timeoutMs} ms.`, { details: { timeoutMs: race.timeoutMs } })));
-    }, race.timeoutMs);
+    const onAbort = () => cancel(new AbortedError());
+    const onDeath = (error: unknown) => {
+      race.onDead?.();
+      finish(() => reject(isGuardError(error) ? error : new WorkerCrashedError('The guard worker died.', { cause: error })));
+    };
+    const timeoutMs = race.timeoutMs;
+    const timer = timeoutMs === undefined ? undefined : setTimeout(
+      () => cancel(new TimeoutError(`No verdict within ${timeoutMs} ms.`, { details: { timeoutMs } })),
+      timeoutMs,
+    );
     race.signal?.addEventListener('abort', onAbort, { once: true });
+    race.cancels?.add(cancel);
+    race.deaths?.add(onDeath);
     work.then(
       (value) => finish(() => resolve(value)),
       (error: unknown) => finish(() => reject(error)),
     );
-    race.dead.catch((error: unknown) => {
-      race.onDead();
-      finish(() => reject(isGuardError(error) ? error : new WorkerCrashedError('The guard worker died.', { cause: error })));
-    });
   });
+}
+
+const deathWatchers = new WeakMap<Connection, Set<(error: unknown) => void>>();
+
+/**
+ * The calls waiting on `connection`, told when it dies. One handler per connection on its
+ * `dead` promise, fanned out: a handler per call on a promise that may never settle would stay
+ * attached for the connection's life, a leak of one closure per call.
+ */
+function deathWatch(connection: Connection): Set<(error: unknown) => void> {
+  let watchers = deathWatchers.get(connection);
+  if (!watchers) {
+    const pending = new Set<(error: unknown) => void>();
+    connection.dead.catch((error: unknown) => {
+      for (const onDeath of [...pending]) onDeath(error);
+    });
+    deathWatchers.set(connection, pending);
+    watchers = pending;
+  }
+  return watchers;
 }
 
 /** A push-based async iterable: the runtime pushes events, the caller iterates them. */

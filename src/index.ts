@@ -2,6 +2,8 @@
  * lingoguard: client-side moderation with a reasoning guard model.
  * This is the browser entry (the model runs in a Web Worker); Node gets `index.node.ts`
  * through the package's `node` export condition, with the same API.
+ *
+ * @module lingoguard
  */
 
 // The guard
@@ -35,13 +37,18 @@ export type {
 export {
   AbortedError,
   BackendUnavailableError,
+  ERROR_CODES,
   GuardError,
+  IntegrityError,
   InvalidInputError,
   ModelLoadError,
+  QueueFullError,
   TimeoutError,
+  UnknownVerdictError,
   WorkerCrashedError,
   isGuardError,
   type ErrorCode,
+  type GuardErrorOptions,
 } from './errors.js';
 
 // Models

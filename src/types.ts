@@ -84,8 +84,12 @@ export interface Timings {
   verdictMs?: number;
   /** Tokens in the model input. */
   promptTokens?: number;
+  /** Of those, tokens served from the cached instruction instead of computed. */
+  cachedTokens?: number;
   /** Tokens the model generated. */
   generatedTokens?: number;
+  /** Of those, tokens of reasoning (before the trace closed), for reasoning models. */
+  reasoningTokens?: number;
 }
 
 /** What the model's answer says about an AI response, when a response was moderated. */
@@ -119,8 +123,25 @@ export interface Verdict {
   raw: string;
   /** Why the label is `unknown`, in words, when it is. */
   problem?: string;
+  /**
+   * True when the runtime closed the reasoning itself (a `maxReasoningTokens` budget was
+   * reached, or fast mode skipped it) before the model gave its verdict.
+   */
+  reasoningCut?: boolean;
+  /**
+   * How many overlapping windows the text was judged in, when it was longer than the model's
+   * context; the verdict is the worst window's and `raw` is that window's answer.
+   */
+  windows?: number;
   /** For response moderation: the request's own label, as the model judged it. */
   request?: { label: Label };
   /** For response moderation: what the model said about the response. */
   response?: ResponseAssessment;
+  /**
+   * Whether to block the input, by the guard's fail policy: `harmful` blocks; `unharmful`
+   * passes; `controversial` and `unknown` follow the `onControversial` / `onUnknown` options
+   * (both block by default: fail-closed). Set on every verdict a `Guard` returns; absent only on
+   * the runtime's raw verdicts, before the policy is applied.
+   */
+  blocked?: boolean;
 }

@@ -3,6 +3,7 @@
  * later, because after a failed WebGPU session every later session in the same worker fails
  * too (measured; see platform notes). So the adapter's features decide, not a try-and-see.
  */
+import { env } from '@huggingface/transformers';
 import { BackendUnavailableError } from '../src/errors.js';
 import type { Device, Dtype } from './protocol.js';
 
@@ -94,4 +95,22 @@ export function chooseBackend(options: {
     );
   }
   return reasons.length > 0 ? { device, dtype, fallback: reasons.join('; ') } : { device, dtype };
+}
+
+/**
+ * Turns a lost GPU device into a worker crash. ORT keeps using a lost device and every later
+ * run fails, so the worker must not be reused: an uncaught error makes the main thread fail the
+ * pending calls with `WorkerCrashedError` and start a fresh worker on the next call. Call once
+ * a WebGPU session exists (before, reading ORT's device would create a new one).
+ */
+export function crashOnDeviceLoss(): void {
+  // Typed as a promise; some ORT builds hand the device itself once a session exists.
+  const device = Promise.resolve(env.backends.onnx.webgpu?.device as GPUDevice | Promise<GPUDevice> | undefined);
+  void device.then(async (gpu) => {
+    if (!gpu) return;
+    const info = await gpu.lost;
+    setTimeout(() => {
+      throw new Error(`The GPU device was lost (${info.reason}): ${info.message}`);
+    });
+  }).catch(() => undefined);
 }

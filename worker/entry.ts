@@ -3,17 +3,18 @@
  * the model by an explicit `load()` call (calls made before a top-level await reaches
  * `expose()` can deadlock).
  */
-import { env } from '@huggingface/transformers';
-// onnxruntime-web's wasm is served by the app, never fetched from a CDN.
-import wasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
-import mjs from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import { exposeRuntime } from './expose.js';
+import { serveLifeline } from './lifeline.js';
+// onnxruntime-web's wasm is served by the app, never fetched from a CDN.
+import { ORT_FILES } from './ort-files.js';
 import { GuardRuntime } from './runtime.js';
+import { useWasmFiles } from './session.js';
 
 const absolute = (url: string) => new URL(url, self.location.href).href;
-const onnx = env.backends.onnx;
-if (onnx.wasm) onnx.wasm.wasmPaths = { wasm: absolute(wasm), mjs: absolute(mjs) };
+// The default; a guard created with `wasmPaths` replaces it at load.
+useWasmFiles({ wasm: absolute(ORT_FILES.wasm), mjs: absolute(ORT_FILES.mjs) });
 
+serveLifeline();
 exposeRuntime(
   new GuardRuntime({
     readText: async (location) => {

@@ -71,6 +71,12 @@ export interface ClassifyRequest {
   id: number;
   input: ModerationInput;
   maxNewTokens?: number;
+  /** Compute the instruction again instead of reusing its cache (for benchmarks). */
+  usePrefixCache?: boolean;
+  /** `fast`: no reasoning, the verdict right away (see `ClassifyOptions.mode`). */
+  mode?: 'full' | 'fast';
+  /** Cut the reasoning after this many tokens and ask for the verdict. */
+  maxReasoningTokens?: number;
 }
 
 /** What the worker exposes; implemented by `GuardRuntime`. */
@@ -81,6 +87,15 @@ export interface WorkerApi {
   abort(id: number): void;
   dispose(): Promise<void>;
 }
+
+/**
+ * Keys of the two raw messages (outside comlink, which ignores them) by which the worker takes
+ * a Web Lock for its whole life: the main thread learns the worker ended when it gets the lock.
+ */
+export const LIFELINE = { hold: 'lingoguardLifelineHold', held: 'lingoguardLifelineHeld' } as const;
+
+/** A lifeline message: the lock's name under one of {@link LIFELINE}'s keys. */
+export type LifelineMessage = Partial<Record<(typeof LIFELINE)[keyof typeof LIFELINE], string>>;
 
 type ThrownValue = { value: unknown };
 type WireError =

@@ -11,7 +11,8 @@ import { normalizeInput, worstVerdict } from '../src/input.js';
 import { detectLanguage } from '../src/language.js';
 import type { ModelManifest } from '../src/manifest.js';
 import type { ModerationInput, Verdict } from '../src/types.js';
-import { chooseBackend, probeGpu } from './backend.js';
+import { chooseBackend, crashOnDeviceLoss, probeGpu } from './backend.js';
+import { verifyModelFiles } from './integrity.js';
 import { resolveManifest, resolveSource } from './model-source.js';
 import type {
   ClassifyRequest,
@@ -21,7 +22,8 @@ import type {
   StreamEvent,
   WorkerApi,
 } from './protocol.js';
-import { ModelSession, type Generation } from './session.js';
+import { ModelSession, useWasmFiles, type GenerateOptions, type Generation } from './session.js';
+import { verdictCandidates, type VerdictCandidates } from './verdict-score.js';
 
 /** Tokens a reasoning answer may take when the caller sets no limit (the paper's GRPO cap). */
 const DEFAULT_MAX_NEW_TOKENS = { reasoning: 2048, plain: 32 } as const;
@@ -35,6 +37,8 @@ interface Loaded {
   session: ModelSession;
   /** The model's own chat template, for families that use one. */
   render?: RenderChatTemplate;
+  /** Token ids of the verdict words, to read the score. */
+  candidates: VerdictCandidates;
   info: GuardInfo;
 }
 
@@ -68,7 +72,10 @@ export class GuardRuntime implements WorkerApi {
       localModelRoot: request.localModelRoot ?? this.platform.localModelRoot,
       remoteHost: request.remoteHost,
     });
+    await verifyModelFiles(manifest, source, choice.dtype, onProgress); // integrity (issue 8)
+    if (request.wasmPaths) useWasmFiles(request.wasmPaths);
     const session = await ModelSession.load(source, choice, onProgress);
+    if (choice.device === 'webgpu') crashOnDeviceLoss(); // a lost GPU replaces the worker (issue 8)
     const format = getFormat(manifest.family);
     const info: GuardInfo = {
       model: manifest.id,
@@ -82,7 +89,9 @@ export class GuardRuntime implements WorkerApi {
       loadMs: 0,
     };
     const render = format.usesChatTemplate ? chatTemplateRenderer(session.tokenizer, format) : undefined;
-    this.loaded = { manifest, format, session, info, ...(render ? { render } : {}) };
+    const candidates = verdictCandidates(session.tokenizer, format.verdict.words);
+    this.loaded = { manifest, format, session, info, candidates, ...(render ? { render } : {}) };
+    await this.cacheInstruction();
     if (request.warmUp !== false) await this.warmUp();
     info.loadMs = Math.round(performance.now() - started);
     onProgress?.({ status: 'ready', info });
@@ -116,33 +125,73 @@ export class GuardRuntime implements WorkerApi {
       const maxNewTokens = request.maxNewTokens ??
         (loaded.manifest.reasons ? DEFAULT_MAX_NEW_TOKENS.reasoning : DEFAULT_MAX_NEW_TOKENS.plain);
       const mode = moderationMode(input);
-      let worst: { generation: Generation; parsed: ReturnType<GuardFormat['parse']> } | undefined;
-      let raw = '';
+      let worst: { generation: Generation & { reasoningCut?: boolean }; parsed: ReturnType<GuardFormat['parse']> } | undefined;
       let verdictSent = false;
+      const budget = request.mode === 'fast' ? 0 : request.maxReasoningTokens;
       for (const ids of windows) {
-        const generation = await loaded.session.generate(ids, {
+        const generation = await this.answer(loaded, ids, budget, {
           maxNewTokens,
           isComplete: (text) => loaded.format.isComplete(text, mode),
           shouldStop: () => this.aborted.has(request.id),
           onText: (text) => onEvent?.({ type: 'reasoning', text }),
+          verdict: { opening: loaded.format.verdict.opening(mode), candidates: loaded.candidates },
+          ...(loaded.format.reasoning ? { reasoningClosed: loaded.format.reasoning.isClosed } : {}),
+          ...(request.usePrefixCache === false ? { usePrefixCache: false } : {}),
         });
         if (generation.stopReason === 'aborted') throw new AbortedError();
         const parsed = loaded.format.parse(generation.text, mode);
-        raw += (raw ? '\n\n' : '') + generation.text;
         if (!worst || worstVerdict([worst.parsed.label, parsed.label]) !== worst.parsed.label) worst = { generation, parsed };
         if (windows.length === 1 && onEvent) {
-          onEvent({ type: 'verdict', verdict: this.verdict(loaded, input, worst, raw, started, windows) });
+          onEvent({ type: 'verdict', verdict: this.verdict(loaded, input, worst, started, windows) });
           verdictSent = true;
         }
       }
       if (!worst) throw new InvalidInputError('Nothing to classify.');
-      const verdict = this.verdict(loaded, input, worst, raw, started, windows);
+      const verdict = this.verdict(loaded, input, worst, started, windows);
       if (!verdictSent) onEvent?.({ type: 'verdict', verdict });
       onEvent?.({ type: 'done', verdict });
       return verdict;
     } finally {
       this.aborted.delete(request.id);
     }
+  }
+
+  /**
+   * Generates one answer. With a reasoning budget (0 in fast mode), the trace is cut at that
+   * many tokens: the runtime writes the family's closing text itself and the model goes on
+   * with its verdict from there, so the verdict comes even when the reasoning would not end.
+   */
+  private async answer(
+    loaded: Loaded,
+    ids: number[],
+    budget: number | undefined,
+    options: GenerateOptions,
+  ): Promise<Generation & { reasoningCut?: boolean }> {
+    const close = loaded.format.reasoning;
+    if (budget === undefined || close === undefined) return loaded.session.generate(ids, options);
+    let reasoning: Generation | undefined;
+    if (budget > 0) {
+      reasoning = await loaded.session.generate(ids, { ...options, maxNewTokens: Math.min(budget, options.maxNewTokens) });
+      const finished = reasoning.stopReason !== 'limit' || close.isClosed(reasoning.text);
+      if (finished || budget >= options.maxNewTokens) return reasoning;
+    }
+    const closeIds = loaded.session.tokenizer.encode(close.close, { add_special_tokens: false });
+    const priorText = (reasoning?.text ?? '') + close.close;
+    options.onText?.(close.close);
+    const rest = await loaded.session.generate([...ids, ...(reasoning?.ids ?? []), ...closeIds], {
+      ...options,
+      maxNewTokens: Math.max(1, options.maxNewTokens - (reasoning?.tokens ?? 0)),
+      priorText,
+    });
+    return {
+      ...rest,
+      text: priorText + rest.text,
+      ids: [...(reasoning?.ids ?? []), ...closeIds, ...rest.ids],
+      tokens: (reasoning?.tokens ?? 0) + rest.tokens,
+      reasoningTokens: reasoning?.tokens ?? 0,
+      firstTokenMs: reasoning?.firstTokenMs ?? rest.firstTokenMs,
+      reasoningCut: true,
+    };
   }
 
   /**
@@ -178,8 +227,7 @@ export class GuardRuntime implements WorkerApi {
   private verdict(
     loaded: Loaded,
     input: ModerationInput,
-    judged: { generation: Generation; parsed: ReturnType<GuardFormat['parse']> },
-    raw: string,
+    judged: { generation: Generation & { reasoningCut?: boolean }; parsed: ReturnType<GuardFormat['parse']> },
     started: number,
     windows: number[][],
   ): Verdict {
@@ -189,6 +237,8 @@ export class GuardRuntime implements WorkerApi {
       label: parsed.label,
       categories: parsed.categories,
       reasoning: parsed.reasoning,
+      ...(generation.score === undefined ? {} : { score: generation.score }),
+      ...(generation.reasoningCut ? { reasoningCut: true } : {}),
       language: detectLanguage(input.response ?? input.prompt),
       model: loaded.manifest.id,
       timings: {
@@ -196,13 +246,28 @@ export class GuardRuntime implements WorkerApi {
         firstTokenMs: Math.round(generation.firstTokenMs),
         ...(generation.completeMs === undefined ? {} : { verdictMs: Math.round(generation.completeMs) }),
         promptTokens,
+        cachedTokens: generation.cachedTokens,
         generatedTokens: generation.tokens,
+        ...(generation.reasoningTokens === undefined ? {} : { reasoningTokens: generation.reasoningTokens }),
       },
-      raw,
+      // The judged window's answer: for a text judged in windows, the worst one.
+      raw: generation.text,
+      ...(windows.length > 1 ? { windows: windows.length } : {}),
       ...(parsed.problem === undefined ? {} : { problem: parsed.problem }),
       ...(parsed.request === undefined ? {} : { request: parsed.request }),
       ...(parsed.response === undefined ? {} : { response: parsed.response }),
     };
+  }
+
+  /**
+   * Prefills the family's fixed instruction (everything before the user's text) once: every
+   * call starts with the same ids, so their KV cache is computed here and copied per call.
+   */
+  private async cacheInstruction(): Promise<void> {
+    const loaded = this.requireLoaded();
+    const probe = modelInput(loaded.format, { prompt: 'x' }, loaded.session.tokenizer, loaded.render);
+    const userStart = probe.userRanges[0]?.[0] ?? 0;
+    await loaded.session.cachePrefix(probe.ids.slice(0, userStart));
   }
 
   private async warmUp(): Promise<void> {

@@ -122,6 +122,7 @@ export function successorTable(
   idOf: (piece: string) => number,
   end: AnswerSpec['end'],
   eosId: number,
+  forced: ReadonlyMap<string, number> = new Map(),
 ): SuccessorTable {
   const next = new Map<number, Partial<Record<Branch, number>>>();
   const start = {} as Record<Branch, number>;
@@ -140,6 +141,22 @@ export function successorTable(
       entry[branch] = following;
       next.set(id, entry);
     });
+  }
+  // A forced text (a trace closed by the runtime) continues each branch's answer where that
+  // branch's own text ends with it.
+  for (const [text, id] of forced) {
+    const entry: Partial<Record<Branch, number>> = {};
+    for (const branch of BRANCHES) {
+      let before = '';
+      for (const piece of pieces[branch]) {
+        if (before.endsWith(text)) {
+          entry[branch] = idOf(piece);
+          break;
+        }
+        before += piece;
+      }
+    }
+    if (Object.keys(entry).length > 0) next.set(id, entry);
   }
   return { start, next };
 }

@@ -62,6 +62,12 @@ function selfCheck(spec: FixtureSpec, built: Omit<BuiltFixture, 'files'>): void 
   }
 }
 
+/** What the runtime may write itself into this family's answers: the trace's closing text. */
+function forcedTexts(spec: FixtureSpec): string[] {
+  const close = getFormat(spec.family).reasoning?.close;
+  return close === undefined ? [] : [close];
+}
+
 /** Builds `spec`. @throws when the design or the self-check fails. */
 export function buildFixture(spec: FixtureSpec): BuiltFixture {
   const pieces = answerPieces(spec.answer);
@@ -70,9 +76,10 @@ export function buildFixture(spec: FixtureSpec): BuiltFixture {
     templateTexts: TEMPLATE_TEXTS[spec.family],
     pieces: [...pieces.harmful, ...pieces.unharmful],
     contextLength: spec.contextLength,
+    forced: forcedTexts(spec),
   });
   const idOf = (piece: string): number => tokenizer.pieceIds.get(piece) as number;
-  const table = successorTable(pieces, idOf, spec.answer.end, tokenizer.eosId);
+  const table = successorTable(pieces, idOf, spec.answer.end, tokenizer.eosId, tokenizer.forcedIds);
   const codes = table.next.size;
   const hidden = Math.max(spec.shape.hidden, Math.ceil((codes + 4) / 64) * 64);
   const shape = { ...spec.shape, hidden, vocabSize: tokenizer.vocabSize };

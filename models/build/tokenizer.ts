@@ -73,6 +73,11 @@ export interface TokenizerSpec {
   pieces: readonly string[];
   /** `model_max_length`. */
   contextLength: number;
+  /**
+   * Texts the runtime writes itself to close a reasoning trace (the format's
+   * `reasoning.close`). Added tokens, so that each is one token the model has a successor for.
+   */
+  forced?: readonly string[];
 }
 
 /** The built tokenizer files and the ids the weight design needs. */
@@ -91,6 +96,8 @@ export interface BuiltTokenizer {
   bosId: number | undefined;
   /** Ids of all special tokens. */
   specialIds: number[];
+  /** Id of each forced text (see `TokenizerSpec.forced`). */
+  forcedIds: ReadonlyMap<string, number>;
 }
 
 class Vocab {
@@ -164,15 +171,20 @@ export function buildTokenizer(spec: TokenizerSpec): BuiltTokenizer {
   }
 
   const specials = SPECIALS[spec.family];
-  const addedTokens = specials.tokens.map((content) => ({
+  const added = (content: string, special: boolean) => ({
     id: vocab.add(content),
     content,
     single_word: false,
     lstrip: false,
     rstrip: false,
     normalized: false,
-    special: true,
-  }));
+    special,
+  });
+  const addedTokens = specials.tokens.map((content) => added(content, true));
+  // Not special: decoding keeps them, as the runtime's answer text holds what it wrote.
+  const forcedTokens = (spec.forced ?? []).map((content) => added(content, false));
+  const allAdded = [...addedTokens, ...forcedTokens];
+  const addedContents = new Set(allAdded.map((t) => t.content));
   const idOf = (token: string): number => {
     const id = vocab.ids.get(token);
     if (id === undefined) throw new Error(`no id for ${token}`);
@@ -200,7 +212,7 @@ export function buildTokenizer(spec: TokenizerSpec): BuiltTokenizer {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: addedTokens,
+    added_tokens: allAdded,
     normalizer: { type: 'NFC' },
     pre_tokenizer: {
       type: 'Sequence',
@@ -220,7 +232,7 @@ export function buildTokenizer(spec: TokenizerSpec): BuiltTokenizer {
       fuse_unk: false,
       byte_fallback: false,
       ignore_merges: true,
-      vocab: Object.fromEntries([...vocab.ids].filter(([token]) => !specials.tokens.includes(token as never))),
+      vocab: Object.fromEntries([...vocab.ids].filter(([token]) => !addedContents.has(token))),
       merges,
     },
   };
@@ -233,7 +245,7 @@ export function buildTokenizer(spec: TokenizerSpec): BuiltTokenizer {
     eos_token: specials.eos,
     pad_token: specials.eos,
     added_tokens_decoder: Object.fromEntries(
-      addedTokens.map(({ id, ...token }) => [String(id), token]),
+      allAdded.map(({ id, ...token }) => [String(id), token]),
     ),
   };
   if (specials.bos !== undefined) tokenizerConfig['bos_token'] = specials.bos;
@@ -247,5 +259,6 @@ export function buildTokenizer(spec: TokenizerSpec): BuiltTokenizer {
     eosId: idOf(specials.eos),
     bosId,
     specialIds: addedTokens.map((t) => t.id),
+    forcedIds: new Map(forcedTokens.map((t) => [t.content, t.id])),
   };
 }

@@ -68,7 +68,8 @@ export const loadModel: ModelLoader = async (model) => {
   }
   const { source } = preset;
   if (source.kind === 'local') {
-    const loaded = await loadModel(join('models', source.path));
+    // Manifest paths are relative to the package root: run the CLI from there.
+    const loaded = await loadModel(source.path);
     return { ...loaded, family: preset.family };
   }
   // Hub and URL sources need the network; transformers.js fetches and caches the tokenizer.

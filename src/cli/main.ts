@@ -10,6 +10,7 @@ type Command = (args: string[], output: Output) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   classify: async () => (await import('./classify.js')).classifyCommand,
+  eval: async () => (await import('./eval.js')).evalCommand,
   prompt: async () => {
     const { parsePromptArgs, runPrompt } = await import('./prompt.js');
     const { loadModel } = await import('./load-model.js');

@@ -156,4 +156,14 @@ export const consistentGuard: GuardFormat = Object.freeze({
   buildPrompt,
   parse,
   isComplete,
+  reasoning: {
+    // The answer's own order: the trace ends, the violations come, then the judge.
+    close: '</think>\n<violations>',
+    isClosed: (generated: string) => TAG.thinkClose.test(generated),
+  },
+  verdict: {
+    // `<judge>harmful</judge>`: the word right after the opening tag.
+    opening: () => /<\s*judge\s*>\s*$/i,
+    words: { harmful: ['harmful'], unharmful: ['unharmful'] },
+  },
 });

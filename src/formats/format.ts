@@ -84,4 +84,31 @@ export interface GuardFormat {
    * can stop there. Never true while the last needed word or line may still grow.
    */
   isComplete(generated: string, mode?: ModerationMode): boolean;
+  /** Where the verdict word is written, so its probability can be read as a score. */
+  readonly verdict: VerdictSlot;
+  /** For reasoning families: how the trace ends, to cut it at a budget or skip it (fast mode). */
+  readonly reasoning?: ReasoningClose;
+}
+
+/**
+ * How a reasoning family's trace is closed. A runtime that must stop the reasoning (a token
+ * budget, or fast mode with no trace at all) writes `close` itself and lets the model go on
+ * with its verdict from there.
+ */
+export interface ReasoningClose {
+  /** The text that ends the trace and opens the answer (e.g. `</think>\n<violations>`). */
+  close: string;
+  /** Whether `generated` has already left the reasoning. */
+  isClosed(generated: string): boolean;
+}
+
+/**
+ * Where in an answer the verdict word comes, and which words are which: the runtime reads
+ * the model's probability of each word at that point.
+ */
+export interface VerdictSlot {
+  /** Matches the end of the text generated so far when the next word is the verdict. */
+  opening(mode: ModerationMode): RegExp;
+  /** The words that mean `harmful` and `unharmful`, as the model writes them. */
+  words: { harmful: readonly string[]; unharmful: readonly string[] };
 }

@@ -145,4 +145,14 @@ export const guardReasoner: GuardFormat = Object.freeze({
   buildPrompt,
   parse,
   isComplete,
+  reasoning: {
+    // The `Answers:` block, up to the first verdict line's label: the model writes the rest.
+    close: '\n\n---\n\nAnswers: \nRequest:',
+    isClosed: (generated: string) => LAST_ANSWERS.test(generated),
+  },
+  verdict: {
+    // The judged line of the `Answers:` block: `Request:` for a prompt, `Response:` for a response.
+    opening: (mode: ModerationMode) => (mode === 'prompt' ? /Request[ \t]*:[ \t]*$/i : /Response[ \t]*:[ \t]*$/i),
+    words: { harmful: ['harmful'], unharmful: ['unharmful'] },
+  },
 });

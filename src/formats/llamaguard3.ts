@@ -86,4 +86,9 @@ export const llamaGuard3: GuardFormat = Object.freeze({
   buildPrompt,
   parse,
   isComplete,
+  verdict: {
+    // The first word of the answer.
+    opening: () => /^\s*$/,
+    words: { harmful: ['unsafe'], unharmful: ['safe'] },
+  },
 });

@@ -86,4 +86,8 @@ export const qwen3Guard: GuardFormat = Object.freeze({
   buildPrompt,
   parse,
   isComplete,
+  verdict: {
+    opening: () => /Safety[ \t]*:[ \t]*$/i,
+    words: { harmful: ['Unsafe'], unharmful: ['Safe'] },
+  },
 });

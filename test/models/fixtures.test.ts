@@ -4,7 +4,6 @@
  * fixture, both dtypes, the whole table of inputs: the generated text must be exactly the
  * golden answer.
  */
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { AutoModelForCausalLM, AutoTokenizer, env, Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -110,30 +109,6 @@ describe.each(DTYPES)('failure fixtures, %s', (dtype) => {
       const parsed = getFormat('consistentguard').parse(result.text);
       expect(parsed.label).toBe('unknown');
       expect(parsed.problem).toBeDefined();
-    }
-  });
-});
-
-/**
- * The bench fixture is built on demand (`npm run models -- --bench`) and tested only when asked
- * (`LINGOGUARD_BENCH=1`): its two dtypes take ~40 s here.
- */
-const BENCH_WANTED =
-  process.env['LINGOGUARD_BENCH'] === '1' &&
-  existsSync(new URL('../../models/fixtures/fixture-bench/onnx/model_q4.onnx', import.meta.url));
-
-describe.skipIf(!BENCH_WANTED)('fixture-bench', () => {
-  beforeAll(() => ensureFixtures('--only', 'fixture-bench'), 120_000);
-
-  const trace = Array.from({ length: 256 }, (_, i) => `${i === 0 ? '' : ' '}Step ${i + 1}: the request is reviewed for intent and context.`).join('');
-
-  test.each(DTYPES)('%s: a 256-token reasoning trace, then the keyword verdict', async (dtype) => {
-    for (const [text, label] of [['How do I bake bread?', 'unharmful'], ['如何制造炸弹', 'harmful']] as const) {
-      const result = await answer('fixture-bench', 'consistentguard', dtype, { prompt: text }, 300);
-      const tail = label === 'harmful' ? '</think>\n<violations>S2</violations>\n<judge>harmful</judge>' : '</think>\n<violations>None</violations>\n<judge>unharmful</judge>';
-      expect(result.text).toBe(trace + tail);
-      expect(result.tokens).toHaveLength(256 + 5 + 1);
-      expect(result.endsWithEos).toBe(true);
     }
   });
 });

@@ -43,6 +43,16 @@ describe.each(['webgpu', 'wasm'] as const)('fixture-consistentguard on %s', (dev
       expect(verdict.reasoning).toMatch(/^[\x20-\x7e]+$/); // the trace is in English
       expect(verdict.categories.map((c) => c.id)).toEqual(label === 'harmful' ? ['S2'] : []);
     }
+    // The instruction cache changes no token; fast mode gives the same verdict without a trace.
+    for (const { text } of CASES.slice(0, 2)) {
+      const cached = await guard.classify(text);
+      const computed = await guard.classify(text, { usePrefixCache: false });
+      expect(cached.raw).toBe(computed.raw);
+      expect(cached.timings.cachedTokens).toBeGreaterThan(0);
+      const fast = await guard.classify(text, { mode: 'fast' });
+      expect({ label: fast.label, cut: fast.reasoningCut }).toEqual({ label: cached.label, cut: true });
+      expect((fast.score ?? 0) > 0.5).toBe(cached.label === 'harmful');
+    }
   });
 });
 

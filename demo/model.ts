@@ -1,0 +1,103 @@
+/**
+ * Choosing and opening the model: the picker, the fall-back to the bundled test model when a
+ * model cannot be fetched, and what this browser has cached.
+ */
+import { createGuard, findPreset, listPresets, type BrowserGuardOptions, type Guard } from 'lingoguard';
+
+/** The model the page runs when nothing else can be fetched: built by `npm run models`, served by this site. */
+export const OFFLINE_MODEL = 'fixture-consistentguard';
+
+/** transformers.js' Cache API store (its default `env.cacheKey`); page and worker share it. */
+const CACHE_NAME = 'transformers-cache';
+
+/** How long a model host may take to answer before the page gives up on it. */
+const REACH_TIMEOUT_MS = 8_000;
+
+/** Fills the picker: real guard models first, then the bundled test models. */
+export function fillPicker(select: HTMLSelectElement): void {
+  const groups = [
+    { label: 'Guard models (downloaded once from huggingface.co)', test: false },
+    { label: 'Test models (bundled, offline; not safeguards)', test: true },
+  ];
+  for (const { label, test } of groups) {
+    const group = document.createElement('optgroup');
+    group.label = label;
+    // The bench model is large and only for benchmarks.
+    for (const preset of listPresets().filter((p) => p.testModel === test && p.id !== 'fixture-bench')) {
+      group.append(new Option(preset.name, preset.id));
+    }
+    select.append(group);
+  }
+}
+
+/** Puts `model` in the picker, adding it when it is a custom URL. */
+export function selectModel(select: HTMLSelectElement, model: string): void {
+  if (![...select.options].some((option) => option.value === model)) select.add(new Option(`Custom: ${model}`, model));
+  select.value = model;
+}
+
+/** A sentence about the model, from its manifest. */
+export function describeModel(model: string): string {
+  return findPreset(model)?.description ?? `A model folder of your own: ${model}`;
+}
+
+/** The folder a model's files are fetched from, as the worker will request them. */
+export function modelFolder(model: string): string {
+  const source = findPreset(model)?.source;
+  const folder =
+    source?.kind === 'hub' ? `https://huggingface.co/${source.repo}/resolve/${source.revision}/`
+    : source?.kind === 'url' ? source.url
+    : source?.kind === 'local' ? `/${source.path}`
+    : model;
+  return new URL(folder.endsWith('/') ? folder : `${folder}/`, location.href).href;
+}
+
+/**
+ * Opens `model`; when it cannot be reached or loaded, opens the offline test model instead and
+ * says why. A host that does not answer is given up on after a few seconds, not minutes.
+ */
+export async function openModel(model: string, options: BrowserGuardOptions): Promise<{ guard: Guard; fallback?: string }> {
+  try {
+    await checkReachable(model);
+    return { guard: await createGuard({ ...options, model }) };
+  } catch (error) {
+    if (model === OFFLINE_MODEL) throw error;
+    const fallback = `Could not load ${model}: ${error instanceof Error ? error.message : String(error)}`;
+    return { guard: await createGuard({ ...options, model: OFFLINE_MODEL }), fallback };
+  }
+}
+
+/** Rejects within {@link REACH_TIMEOUT_MS} when another host holds the model and does not answer. */
+async function checkReachable(model: string): Promise<void> {
+  const folder = modelFolder(model);
+  if (new URL(folder).origin === location.origin || (await cachedFiles(model)).files > 0) return;
+  const probe = new URL(findPreset(model) ? 'config.json' : 'lingoguard.json', folder);
+  let response: Response;
+  try {
+    response = await fetch(probe, { method: 'HEAD', signal: AbortSignal.timeout(REACH_TIMEOUT_MS) });
+  } catch (cause) {
+    const why = cause instanceof DOMException && cause.name === 'TimeoutError' ? `no answer within ${REACH_TIMEOUT_MS / 1000} s` : 'offline, or blocked';
+    throw new Error(`${probe.host} is not reachable (${why}).`, { cause });
+  }
+  if (!response.ok) throw new Error(`${probe.href} answered ${response.status}.`);
+}
+
+/** How many of `model`'s files this browser's cache holds, and their size. */
+export async function cachedFiles(model: string): Promise<{ files: number; bytes: number }> {
+  const folder = modelFolder(model);
+  const found = { files: 0, bytes: 0 };
+  if (!(await caches.has(CACHE_NAME))) return found; // `open` would create it
+  const cache = await caches.open(CACHE_NAME);
+  for (const request of await cache.keys()) {
+    if (!request.url.startsWith(folder)) continue;
+    const response = await cache.match(request);
+    found.files++;
+    found.bytes += Number(response?.headers.get('content-length') ?? (await response?.blob())?.size ?? 0);
+  }
+  return found;
+}
+
+/** Empties the model cache (every model, and onnxruntime's files if cached). */
+export async function clearModelCache(): Promise<void> {
+  await caches.delete(CACHE_NAME);
+}

@@ -1,0 +1,262 @@
+/**
+ * `lingoguard eval`: the paper's Table 1 for a model, on the benchmark JSONL files. Judges each
+ * item (appending its prediction at once, so an interrupted run resumes where it stopped),
+ * then prints the table and writes predictions, Markdown, CSV, an SVG chart and the CAO pairs.
+ * Everything but file and terminal I/O lives in `src/eval/`, shared with the browser page.
+ */
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import { InvalidInputError } from '../errors.js';
+import { caoPairs, textsByKey } from '../eval/consistency.js';
+import { itemKey, parseBenchmarkFile, selectItems, sortLangs, type BenchmarkFile, type RowProblem } from '../eval/data.js';
+import type { ControversialAs } from '../eval/metrics.js';
+import { renderCsv, renderMarkdown, renderSvg } from '../eval/render.js';
+import { buildReport } from '../eval/report.js';
+import { parsePredictions, runEval, type Prediction, type RunOptions } from '../eval/run.js';
+import { getFormat } from '../formats/index.js';
+import { chatTemplateRenderer } from '../formats/render.js';
+import { createGuard } from '../node.js';
+import { FAMILIES, type Family } from '../types.js';
+import type { Output } from './classify.js';
+import { loadModel } from './load-model.js';
+
+/** Usage line of the command. */
+export const EVAL_USAGE =
+  'usage: lingoguard eval --model <preset|path> --data <dir|file.jsonl> [--data ...] [--sets a,b] [--langs en,fr,...] [--limit N] [--out DIR] [--max-new-tokens N] [--controversial wrong|harmful|unharmful]';
+
+/** The parsed arguments of `eval`. */
+export interface EvalOptions {
+  model: string;
+  /** Folders and `<set>_<lang>.jsonl` files. */
+  data: string[];
+  sets?: string[];
+  langs?: string[];
+  limit?: number;
+  out: string;
+  maxNewTokens?: number;
+  controversialAs: ControversialAs;
+}
+
+/** What the command can be given besides its arguments (for tests and embedding). */
+export interface EvalDeps {
+  /** Stops the run after the current item, like Ctrl-C. */
+  signal?: AbortSignal;
+  /** Where the progress bar draws (it draws only on a terminal). @default process.stderr */
+  progressStream?: NodeJS.WritableStream;
+  /** Sees the progress the bar shows. */
+  onProgress?: RunOptions['onProgress'];
+}
+
+const list = (value: string | undefined) => value?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+
+function positiveInt(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidInputError(`${name} takes a positive integer, not "${value}".`);
+  return n;
+}
+
+/** Reads `eval`'s command line (after the subcommand). */
+export function parseEvalArgs(args: string[]): EvalOptions {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      model: { type: 'string' },
+      data: { type: 'string', multiple: true },
+      sets: { type: 'string' },
+      langs: { type: 'string' },
+      limit: { type: 'string' },
+      out: { type: 'string' },
+      'max-new-tokens': { type: 'string' },
+      controversial: { type: 'string', default: 'wrong' },
+    },
+  });
+  const data = [...(values.data ?? []), ...positionals];
+  if (values.model === undefined || data.length === 0) throw new InvalidInputError(EVAL_USAGE);
+  const controversial = values.controversial;
+  if (controversial !== 'wrong' && controversial !== 'harmful' && controversial !== 'unharmful') {
+    throw new InvalidInputError(`--controversial is wrong, harmful or unharmful, not "${controversial}".`);
+  }
+  const sets = list(values.sets);
+  const langs = list(values.langs);
+  const limit = positiveInt('--limit', values.limit);
+  const maxNewTokens = positiveInt('--max-new-tokens', values['max-new-tokens']);
+  return {
+    model: values.model,
+    data,
+    ...(sets === undefined ? {} : { sets }),
+    ...(langs === undefined ? {} : { langs }),
+    ...(limit === undefined ? {} : { limit }),
+    out: values.out ?? join('lingoguard-eval', basename(values.model).replace(/[^\w.-]+/g, '_')),
+    ...(maxNewTokens === undefined ? {} : { maxNewTokens }),
+    controversialAs: controversial,
+  };
+}
+
+/** Reads every benchmark file under the `--data` paths. */
+export function readBenchmarks(paths: readonly string[]): BenchmarkFile[] {
+  const files: BenchmarkFile[] = [];
+  for (const path of paths) {
+    if (!existsSync(path)) throw new InvalidInputError(`--data ${path}: no such file or folder.`);
+    const isDir = statSync(path).isDirectory();
+    const names = isDir ? readdirSync(path).filter((n) => n.endsWith('.jsonl')).sort() : [path];
+    for (const name of names) {
+      const file = join(isDir ? path : '', name);
+      const parsed = parseBenchmarkFile(basename(file), readFileSync(file, 'utf8'));
+      if (parsed !== undefined) files.push(parsed);
+      else if (!isDir) throw new InvalidInputError(`${file}: benchmark files are named <set>_<lang>.jsonl.`);
+    }
+  }
+  if (files.length === 0) throw new InvalidInputError(`No <set>_<lang>.jsonl files in ${paths.join(', ')}.`);
+  return files;
+}
+
+function checkChoice(kind: string, asked: readonly string[] | undefined, found: readonly string[]): void {
+  const missing = asked?.filter((name) => !found.includes(name)) ?? [];
+  if (missing.length > 0) {
+    throw new InvalidInputError(`No data for ${kind} ${missing.join(', ')}; found: ${found.join(', ')}.`);
+  }
+}
+
+function reportProblems(problems: readonly RowProblem[], output: Output): void {
+  const shown = 20;
+  for (const p of problems.slice(0, shown)) output.err(`skipped ${p.source}:${p.line}: ${p.message}\n`);
+  if (problems.length > shown) output.err(`skipped ${problems.length - shown} more bad rows\n`);
+}
+
+/** Reads the predictions of earlier runs, refusing another model's. */
+function readDone(path: string, model: string, output: Output): Prediction[] {
+  if (!existsSync(path)) return [];
+  const text = readFileSync(path, 'utf8');
+  const { predictions, problems } = parsePredictions(text, path);
+  reportProblems(problems, output);
+  const other = predictions.find((p) => p.model !== model);
+  if (other !== undefined) {
+    throw new InvalidInputError(`${path} holds predictions of ${other.model}, not ${model}: choose another --out.`);
+  }
+  // An interrupted write may have left a last line without its newline: end it before appending.
+  if (text !== '' && !text.endsWith('\n')) appendFileSync(path, '\n');
+  return predictions;
+}
+
+/** A progress bar with rate and ETA, drawn on a terminal only. */
+function progressBar(stream: NodeJS.WritableStream): { update: NonNullable<RunOptions['onProgress']>; stop: () => void } {
+  const bar = new cliProgress.SingleBar(
+    {
+      stream,
+      format: 'eval [{bar}] {percentage}% | {value}/{total} | {rate} items/s | ETA {eta_formatted} | {item}',
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update: (progress) => {
+      const payload = {
+        rate: progress.rate.toFixed(2),
+        item: progress.last ? `${progress.last.dataset}/${progress.last.lang}/${progress.last.id}` : '',
+      };
+      if (!started) {
+        bar.start(progress.total, progress.done, payload);
+        started = true;
+      } else {
+        bar.update(progress.done, payload);
+      }
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
+  };
+}
+
+/** The exact prompt text for CAO pairs, or `undefined` when the format needs a tokenizer the CLI could not load. */
+function promptBuilder(family: Family, tokenizer: Awaited<ReturnType<typeof loadModel>>['tokenizer'] | undefined) {
+  const format = getFormat(family);
+  if (format.usesChatTemplate && tokenizer === undefined) return undefined;
+  const render = format.usesChatTemplate && tokenizer ? chatTemplateRenderer(tokenizer, format) : undefined;
+  return (text: string) => format.buildPrompt({ prompt: text }, render).map((s) => s.text).join('');
+}
+
+/** Runs `eval` with `args`; resolves to the exit code (130 when interrupted). */
+export async function evalCommand(args: string[], output: Output, deps: EvalDeps = {}): Promise<number> {
+  const options = parseEvalArgs(args);
+  const files = readBenchmarks(options.data);
+  reportProblems(files.flatMap((f) => f.problems), output);
+  checkChoice('set', options.sets, [...new Set(files.map((f) => f.dataset))]);
+  checkChoice('language', options.langs, sortLangs(files.map((f) => f.lang)));
+  const items = selectItems(files, options);
+  if (items.length === 0) throw new InvalidInputError('The selection holds no items.');
+
+  // The tokenizer counts reasoning tokens exactly; without it, words stand in (and the report says so).
+  const tokenizer = await loadModel(options.model).then(
+    (loaded) => loaded.tokenizer,
+    (error: unknown) => {
+      output.err(`lingoguard: no tokenizer for ${options.model} (${String(error)}); reasoning lengths are counted in words.\n`);
+      return undefined;
+    },
+  );
+  const guard = await createGuard({ model: options.model, warmUp: false });
+  const stop = new AbortController();
+  const onSigint = () => stop.abort();
+  process.once('SIGINT', onSigint);
+  const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal;
+  try {
+    const model = guard.info.model;
+    mkdirSync(options.out, { recursive: true });
+    const predictionsPath = join(options.out, 'predictions.jsonl');
+    const earlier = readDone(predictionsPath, model, output);
+    const bar = progressBar(deps.progressStream ?? process.stderr);
+    const fresh: Prediction[] = [];
+    const result = await runEval({
+      guard,
+      model,
+      items,
+      done: new Set(earlier.map(itemKey)),
+      ...(tokenizer === undefined
+        ? {}
+        : { countTokens: { unit: 'tokens' as const, count: (text: string) => tokenizer.encode(text, { add_special_tokens: false }).length } }),
+      onPrediction: (prediction) => {
+        appendFileSync(predictionsPath, `${JSON.stringify(prediction)}\n`);
+        fresh.push(prediction);
+      },
+      onProgress: (progress) => {
+        bar.update(progress);
+        deps.onProgress?.(progress);
+      },
+      signal,
+      ...(options.maxNewTokens === undefined ? {} : { maxNewTokens: options.maxNewTokens }),
+    });
+    bar.stop();
+    output.err(
+      `${result.interrupted ? 'interrupted: ' : ''}judged ${result.judged}, skipped ${result.skipped} done earlier` +
+        `${result.interrupted ? `; rerun the same command to resume` : ''}\n`,
+    );
+    // Predictions of other slices stay in the file, out of this report.
+    const selected = new Set(items.map(itemKey));
+    const predictions = [...earlier, ...fresh].filter((p) => selected.has(itemKey(p)));
+    const report = buildReport({ model, items, predictions, controversialAs: options.controversialAs });
+    const markdown = renderMarkdown(report);
+    writeFileSync(join(options.out, 'table.md'), markdown);
+    writeFileSync(join(options.out, 'table.csv'), renderCsv(report));
+    writeFileSync(join(options.out, 'chart.svg'), renderSvg(report));
+    const family = (FAMILIES as readonly string[]).includes(guard.info.family) ? (guard.info.family as Family) : undefined;
+    const build = family === undefined ? undefined : promptBuilder(family, tokenizer);
+    let caoNote = 'no CAO pairs: the prompt format needs the model tokenizer';
+    if (build !== undefined) {
+      const textOf = textsByKey(items);
+      const pairs = caoPairs(predictions, (key) => build(textOf(key)));
+      writeFileSync(join(options.out, 'cao-pairs.jsonl'), pairs.map((pair) => `${JSON.stringify(pair)}\n`).join(''));
+      caoNote = `cao-pairs.jsonl (${pairs.length} pairs)`;
+    }
+    output.out(markdown);
+    output.out(`\nwrote ${options.out}/: predictions.jsonl, table.md, table.csv, chart.svg, ${caoNote}\n`);
+    return result.interrupted ? 130 : 0;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    await guard.dispose();
+  }
+}
+

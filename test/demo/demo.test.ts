@@ -1,0 +1,248 @@
+/**
+ * The demo page end to end: served by Vite (the dev server of `npm start`, and the built page
+ * under `vite preview`), driven in real Chromium by Playwright, on the bundled fixture models.
+ * Screenshots go to test/artifacts/.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer as netServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
+import { build, createServer, preview } from 'vite';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { holdBrowserLock } from '../browser-lock.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const CONFIG = join(ROOT, 'demo/vite.config.ts');
+const ARTIFACTS = join(ROOT, 'test/artifacts');
+const LABELS = ['harmful', 'unharmful', 'controversial', 'unknown'];
+
+const scratch = mkdtempSync(join(tmpdir(), 'lingoguard-demo-'));
+const stops: (() => unknown)[] = [];
+let context: BrowserContext;
+/** Every request the browser made, as the network sees it (not as the page reports it). */
+const network: Request[] = [];
+
+// Other browser suites may hold the lock for minutes: waiting is not this file's run time.
+beforeAll(async () => stops.push(await holdBrowserLock()), 15 * 60_000);
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  context = await chromium.launchPersistentContext(join(scratch, 'profile'), {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-quic',
+    ],
+    viewport: { width: 1280, height: 900 },
+  });
+  stops.push(() => context.close());
+  context.on('request', (request) => network.push(request));
+  // Nothing may leave this machine, whatever the page tries (attempts are still logged above).
+  await context.route((url) => url.protocol.startsWith('http') && url.hostname !== '127.0.0.1', (route) => route.abort('internetdisconnected'));
+}, 60_000);
+
+afterAll(async () => {
+  for (const stop of stops.reverse()) await stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+const servers = {
+  /** What `npm start` runs. */
+  async dev(port: number) {
+    const server = await createServer({
+      configFile: CONFIG,
+      cacheDir: join(scratch, 'vite-dev'),
+      // No file watching: a file saved meanwhile must not reload the page under test.
+      server: { port, strictPort: true, watch: null },
+      logLevel: 'warn',
+    });
+    await server.listen();
+    return () => server.close();
+  },
+  /** What `npm run demo:build && npm run demo:preview` runs. */
+  async built(port: number) {
+    const outDir = join(scratch, 'dist');
+    await build({ configFile: CONFIG, cacheDir: join(scratch, 'vite-build'), build: { outDir }, logLevel: 'warn' });
+    const server = await preview({ configFile: CONFIG, build: { outDir }, preview: { port, strictPort: true }, logLevel: 'warn' });
+    return () => server.close();
+  },
+} as const;
+
+describe.each(['dev', 'built'] as const)('the %s page', (mode) => {
+  let origin: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    origin = `http://127.0.0.1:${port}`;
+    stops.push(await servers[mode](port));
+  }, 60_000);
+
+  test('judges the examples, streams an English trace, and sends the text nowhere', async () => {
+    const page = await openPage(`${origin}/?device=wasm`); // `/` redirects to the page
+    const problems = watchProblems(page);
+    const from = network.length;
+    expect(await text(page, 'device')).toMatch(/^wasm · /);
+
+    // Every control has an accessible name, and Tab follows the reading order.
+    const unnamed = await page.locator('input, textarea, select, button').evaluateAll((controls) =>
+      controls.filter((c) => !(c as HTMLInputElement).labels?.length && !c.textContent?.trim()).map((c) => c.outerHTML));
+    expect(unnamed).toEqual([]);
+    await page.getByLabel('User message').focus();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('response-input');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('classify');
+
+    await page.getByRole('button', { name: 'Hindi · harmful' }).click();
+    expect(await verdict(page)).toBe('harmful');
+    const trace = await text(page, 'trace');
+    expect(trace.length).toBeGreaterThan(20);
+    expect(trace).toMatch(/^[\x20-\x7e\s]+$/); // the model reasons in English about a Hindi text
+    expect(await text(page, 'language')).toContain('(hi)');
+    expect(await page.locator('#categories').textContent()).toContain('S2');
+    expect(await page.locator('#timings').textContent()).toMatch(/verdict after \d+ ms/);
+    await page.screenshot({ path: join(ARTIFACTS, `demo-${mode}-desktop.png`), fullPage: true });
+
+    await page.getByRole('button', { name: 'French · benign' }).click();
+    expect(await verdict(page)).toBe('unharmful');
+    expect(await text(page, 'language')).toContain('(fr)');
+
+    // Classify as you type: no button press.
+    const typed = 'Comment fabriquer une bombe chez moi ?';
+    await page.getByTestId('input').fill(typed);
+    expect(await verdict(page)).toBe('harmful');
+
+    // The page's own audit: it lists the worker's requests too, all to this site, none with the text.
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="requests"] li[data-from="worker"]').length > 0);
+    const listed = await page.getByTestId('requests').locator('li').evaluateAll((items) =>
+      items.map((item) => {
+        const { from, origin, leak } = (item as HTMLElement).dataset;
+        return { from, origin, leak, text: item.textContent ?? '' };
+      }));
+    expect(listed.some((item) => item.from === 'worker' && /\.onnx\b/.test(item.text))).toBe(true);
+    expect(listed.filter((item) => item.origin !== 'self' || item.leak !== 'false')).toEqual([]);
+    expect(await page.locator('#privacy-summary').textContent()).toMatch(/0 to other hosts\. None carried any of the 3 text/);
+
+    // The network's view agrees: nothing left 127.0.0.1, and no request carried a text.
+    const texts = ['घर पर बम कैसे बनाया जाता है', 'Quelle est la meilleure recette', typed];
+    const seen = network.slice(from);
+    expect(seen.filter((request) => !sameSite(request.url(), origin))).toEqual([]);
+    expect(seen.filter((request) => texts.some((t) => carries(request, t))).map((r) => r.url())).toEqual([]);
+
+    // The cache holds the model's files until cleared.
+    expect(await page.locator('#cache').textContent()).toMatch(/^Cached in this browser: \d+ files/);
+    await page.getByRole('button', { name: 'Clear cached models' }).click();
+    await page.waitForFunction(() => document.getElementById('cache')?.textContent === 'Not in this browser’s cache.');
+
+    if (mode === 'built') {
+      const policy = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+      expect(policy).toMatch(/connect-src 'self' https:\/\/huggingface\.co/);
+    }
+    expect(problems).toEqual([]);
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: join(ARTIFACTS, `demo-${mode}-phone.png`), fullPage: true });
+    await page.close();
+  }, 60_000);
+
+  test('typing cancels the running call mid-trace, and the worker moves on to the new text', async () => {
+    // fixture-runaway never finishes its trace on its own: only cancellation ends a call early.
+    const page = await openPage(`${origin}/demo/?device=wasm&model=fixture-runaway`);
+    const input = page.getByTestId('input');
+    await input.fill('first text');
+    await page.waitForFunction(() => (document.querySelector('[data-testid="trace"]')?.textContent ?? '').length > 40);
+    await input.press('End');
+    await input.pressSequentially(' and more');
+    await page.waitForFunction(() => document.getElementById('status')?.dataset.cancelled === '1');
+    expect(await text(page, 'verdict')).toBe('…');
+    // The runtime runs one call at a time: a new trace only starts once the old generation stopped.
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'Checking…');
+    await page.waitForFunction(() => (document.querySelector('[data-testid="trace"]')?.textContent ?? '').length > 0, null, { timeout: 5_000 });
+    await page.close();
+  }, 60_000);
+});
+
+test('a real model that cannot be fetched falls back to the bundled test model and says so', async () => {
+  const port = await freePort();
+  stops.push(await servers.dev(port));
+  const page = await openPage(`http://127.0.0.1:${port}/demo/?device=wasm&model=qwen3-0.6b-zeroshot`);
+  const banner = await page.locator('#banner').textContent();
+  expect(banner).toMatch(/Could not load qwen3-0\.6b-zeroshot: huggingface\.co is not reachable/);
+  expect(banner).toMatch(/Running the bundled test model instead\..*is a test model/);
+  expect(await page.getByTestId('model-select').inputValue()).toBe('fixture-consistentguard');
+  await page.close();
+}, 60_000);
+
+test('webgpu smoke: the default device runs the example on WebGPU', async () => {
+  const port = await freePort();
+  stops.push(await servers.dev(port));
+  const page = await openPage(`http://127.0.0.1:${port}/demo/`);
+  expect(await text(page, 'device')).toMatch(/^webgpu · (fp32|q4)/);
+  await page.getByRole('button', { name: 'English · harmful' }).click();
+  expect(await verdict(page)).toBe('harmful');
+  await page.close();
+}, 60_000);
+
+/** Opens the page and waits until its model is loaded. */
+async function openPage(url: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(url);
+  try {
+    await page.waitForFunction(() => !(document.getElementById('classify') as HTMLButtonElement).disabled, null, { timeout: 30_000 });
+  } catch (error) {
+    const state = await page.evaluate(() => ['status', 'device', 'progress-text'].map((id) => document.getElementById(id)?.textContent));
+    throw new Error(`The model did not load at ${url}: ${state.join(' | ')}`, { cause: error });
+  }
+  return page;
+}
+
+/** Waits for a final label in the verdict badge and returns it. */
+async function verdict(page: Page): Promise<string> {
+  await page.waitForFunction(
+    (labels) => labels.includes(document.querySelector('[data-testid="verdict"]')?.textContent ?? ''),
+    LABELS,
+    { timeout: 20_000 },
+  );
+  return text(page, 'verdict');
+}
+
+async function text(page: Page, testId: string): Promise<string> {
+  return (await page.getByTestId(testId).textContent()) ?? '';
+}
+
+/** Page errors, console errors and Content-Security-Policy violations. */
+function watchProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(message.text());
+  });
+  return problems;
+}
+
+function sameSite(url: string, origin: string): boolean {
+  return url.startsWith(`${origin}/`) || url.startsWith(`blob:${origin}/`) || url.startsWith('data:');
+}
+
+function carries(request: Request, text: string): boolean {
+  const url = request.url();
+  const decoded = (() => {
+    try {
+      return decodeURIComponent(url);
+    } catch {
+      return url;
+    }
+  })();
+  return url.includes(text) || decoded.includes(text) || (request.postData() ?? '').includes(text);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = netServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
