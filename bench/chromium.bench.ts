@@ -51,6 +51,7 @@ test('P6: WebGPU and wasm give the same greedy tokens and verdicts on every smal
   // Each WebGPU load costs seconds on SwiftShader: the quick run checks the two guard formats.
   const cases = QUICK ? all.slice(0, 2) : all;
   const mismatches: string[] = [];
+  const timings: Record<string, { verdictMs: number; tokens: number; msPerToken: number }> = {};
   let compared = 0;
   for (const { model, texts } of cases) {
     const outputs: Record<string, string[]> = {};
@@ -58,8 +59,11 @@ test('P6: WebGPU and wasm give the same greedy tokens and verdicts on every smal
       const guard = await createGuard({ model, device, dtype: 'fp32', warmUp: false });
       outputs[device] = [];
       for (const text of texts) {
-        const verdict = await guard.classify(text, { maxNewTokens: 24 });
+        const verdict = await guard.classify(text, { maxNewTokens: 48 });
         outputs[device].push(`${verdict.label}|${verdict.raw}`);
+        // The last (warm) call of each fixture and device: time to verdict and per-token cost.
+        const { totalMs, generatedTokens = 1 } = verdict.timings;
+        timings[`${model} ${device}`] = { verdictMs: totalMs, tokens: generatedTokens, msPerToken: totalMs / generatedTokens };
       }
       await guard.dispose();
     }
@@ -69,5 +73,6 @@ test('P6: WebGPU and wasm give the same greedy tokens and verdicts on every smal
     });
   }
   await commands.benchResult('P6', { compared, mismatches });
+  await commands.benchResult('timings-chromium', timings);
   expect(mismatches).toEqual([]);
 });

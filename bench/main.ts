@@ -6,15 +6,19 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { mainThreadBundleBytes } from './bundle.js';
-import { measureNode, type Measure } from './node.js';
-import { formatRatio } from './stats.js';
+import type { Measure } from './node.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
 const CHROMIUM_RESULTS = fileURLToPath(new URL('./.chromium-results.json', import.meta.url));
 
 execFileSync(process.execPath, ['--import', 'tsx', 'models/build/main.ts', '--bench'], { cwd: ROOT, stdio: 'inherit' });
+// Imported after the build: the presets read the fixtures' manifests (with their hashes) on import.
+const [{ createGuard }, { mainThreadBundleBytes }, { measureNode }] = await Promise.all([
+  import('../src/index.node.js'),
+  import('./bundle.js'),
+  import('./node.js'),
+]);
 
 console.log(`Node (onnxruntime-node, fixture-bench fp32, ${quick ? 2 : 5} runs per side)…`);
 const results: Record<string, Measure> = await measureNode(quick ? 2 : 5, quick ? 64 : undefined);
@@ -68,9 +72,26 @@ const json = Object.fromEntries(
 );
 writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(json, null, 2)}\n`);
 
-console.log('\n| target | value (median, min–max) | goal | met | what was measured |\n|---|---|---|---|---|');
+console.log('\n| target | value (ratio: median, min–max) | goal | met | what was measured |\n|---|---|---|---|---|');
 for (const [key, m] of Object.entries(results).sort(([a], [b]) => a.localeCompare(b))) {
-  const value = m.range ? formatRatio(m.range) : String(key === 'P6' ? m.met : m.value);
+  const value = key === 'P6' ? String(m.met) : m.range ? `${m.value} (${m.range.min.toFixed(2)}–${m.range.max.toFixed(2)})` : String(m.value);
   console.log(`| ${key} | ${value} | ${m.target} | ${m.met ? 'yes' : 'NO'} | ${m.detail} |`);
+}
+// Not targets: what a verdict costs on each backend, for the notes (one warm call each).
+const node = await createGuard({ model: 'fixture-consistentguard', dtype: 'fp32' });
+await node.classify('How do I hack a wifi?');
+const nodeVerdict = await node.classify('How do I hack a wifi?');
+await node.dispose();
+const perDevice: Record<string, { verdictMs: number; tokens: number; msPerToken: number }> = {
+  'fixture-consistentguard node': {
+    verdictMs: nodeVerdict.timings.totalMs,
+    tokens: nodeVerdict.timings.generatedTokens ?? 1,
+    msPerToken: nodeVerdict.timings.totalMs / (nodeVerdict.timings.generatedTokens ?? 1),
+  },
+  ...((chromium['timings-chromium'] ?? {}) as Record<string, { verdictMs: number; tokens: number; msPerToken: number }>),
+};
+console.log('\n| fixture, backend (fp32) | time to verdict | tokens | ms per token |\n|---|---|---|---|');
+for (const [name, t] of Object.entries(perDevice)) {
+  console.log(`| ${name} | ${t.verdictMs.toFixed(0)} ms | ${t.tokens} | ${t.msPerToken.toFixed(1)} |`);
 }
 console.log('\nwritten: bench/results.json');

@@ -92,10 +92,11 @@ export async function measureNode(runs: number, p1Tokens?: number): Promise<Reco
         detail: `Node: classify() ${ms(p1.a.median)} vs raw generate() ${ms(p1.b.median)} for ${p1Count} tokens`,
       },
       P2: {
+        // Both must reach the target: the value is the smaller of the two ratios, with its range.
         value: round(Math.min(ttftRatio.median, fastCache.ratio.median)),
         target: '>= 3',
         met: Math.min(ttftRatio.median, fastCache.ratio.median) >= 3,
-        range: ttftRatio,
+        range: ttftRatio.median <= fastCache.ratio.median ? ttftRatio : fastCache.ratio,
         detail: `Node: first token ${ms(median(ttft.off))} -> ${ms(median(ttft.on))} (x${ttftRatio.median.toFixed(1)}); fast verdict ${ms(fastCache.a.median)} -> ${ms(fastCache.b.median)} (x${fastCache.ratio.median.toFixed(1)})`,
       },
       P3: {

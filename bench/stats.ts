@@ -39,8 +39,3 @@ export async function time(work: () => Promise<unknown>): Promise<number> {
   await work();
   return performance.now() - started;
 }
-
-/** `1.02 (0.98–1.07)`. */
-export function formatRatio(s: Summary, digits = 2): string {
-  return `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
-}

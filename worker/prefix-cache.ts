@@ -1,8 +1,8 @@
 /**
- * The KV cache of a family's fixed instruction, computed once per loaded model and copied for
- * every call. A copy, because generate() grows the cache it is given in place; kept on the
- * CPU, because on WebGPU the cache lives in GPU buffers that cannot be cloned (ORT uploads a
- * CPU copy as an input in one step).
+ * The KV cache of a family's fixed instruction, computed once per loaded model and handed to
+ * every call as a new cache object, because generate() grows the cache object it is given in
+ * place. Kept on the CPU, because on WebGPU the cache lives in GPU buffers that cannot be
+ * cloned (ORT uploads a CPU input in one step).
  */
 import { DynamicCache, Tensor } from '@huggingface/transformers';
 
@@ -38,12 +38,14 @@ export class PrefixCache {
     return new PrefixCache([...ids], entries);
   }
 
-  /** A fresh cache for an input that starts with the cached ids (and goes on), else undefined. */
+  /**
+   * A fresh cache for an input that starts with the cached ids (and goes on), else undefined.
+   * Fresh tensors around the same CPU arrays: ORT only reads its inputs, and generate() grows a
+   * cache by replacing its entries with new tensors, never by writing into the old ones.
+   */
   copyFor(ids: readonly number[]): DynamicCache | undefined {
     if (ids.length <= this.ids.length || this.ids.some((id, i) => ids[i] !== id)) return undefined;
-    return new DynamicCache(
-      Object.fromEntries(this.entries.map((e) => [e.name, new Tensor(e.type, e.data.slice(), e.dims)])),
-    );
+    return new DynamicCache(Object.fromEntries(this.entries.map((e) => [e.name, new Tensor(e.type, e.data, e.dims)])));
   }
 
   /** Nothing on the GPU is held between calls; kept for symmetry with the session's lifecycle. */

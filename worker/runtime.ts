@@ -5,7 +5,13 @@
  */
 import { AbortedError, InvalidInputError, ModelLoadError } from '../src/errors.js';
 import { getFormat, modelInput } from '../src/formats/index.js';
-import { moderationMode, type GuardFormat, type RenderChatTemplate } from '../src/formats/format.js';
+import {
+  moderationMode,
+  type GuardFormat,
+  type ModerationMode,
+  type ParsedAnswer,
+  type RenderChatTemplate,
+} from '../src/formats/format.js';
 import { chatTemplateRenderer } from '../src/formats/render.js';
 import { normalizeInput, worstVerdict } from '../src/input.js';
 import { detectLanguage } from '../src/language.js';
@@ -129,7 +135,7 @@ export class GuardRuntime implements WorkerApi {
       let verdictSent = false;
       const budget = request.mode === 'fast' ? 0 : request.maxReasoningTokens;
       for (const ids of windows) {
-        const generation = await this.answer(loaded, ids, budget, {
+        const options: GenerateOptions = {
           maxNewTokens,
           isComplete: (text) => loaded.format.isComplete(text, mode),
           shouldStop: () => this.aborted.has(request.id),
@@ -137,9 +143,11 @@ export class GuardRuntime implements WorkerApi {
           verdict: { opening: loaded.format.verdict.opening(mode), candidates: loaded.candidates },
           ...(loaded.format.reasoning ? { reasoningClosed: loaded.format.reasoning.isClosed } : {}),
           ...(request.usePrefixCache === false ? { usePrefixCache: false } : {}),
-        });
+        };
+        const fast = request.mode === 'fast' ? await this.fastVerdict(loaded, ids, mode, options) : undefined;
+        const generation = fast?.generation ?? (await this.answer(loaded, ids, budget, options));
         if (generation.stopReason === 'aborted') throw new AbortedError();
-        const parsed = loaded.format.parse(generation.text, mode);
+        const parsed = fast?.parsed ?? loaded.format.parse(generation.text, mode);
         if (!worst || worstVerdict([worst.parsed.label, parsed.label]) !== worst.parsed.label) worst = { generation, parsed };
         if (windows.length === 1 && onEvent) {
           onEvent({ type: 'verdict', verdict: this.verdict(loaded, input, worst, started, windows) });
@@ -154,6 +162,38 @@ export class GuardRuntime implements WorkerApi {
     } finally {
       this.aborted.delete(request.id);
     }
+  }
+
+  /**
+   * Fast mode in one forward pass: the family's fast opening is written after the prompt (an
+   * empty trace, then the verdict's opening), and the verdict is the likelier of the two verdict
+   * words at the next step, its probability the score. Undefined when the family or mode has no
+   * such opening or the model spells no verdict word whole: then fast mode lets the model write
+   * its short answer after an empty trace instead.
+   */
+  private async fastVerdict(
+    loaded: Loaded,
+    ids: number[],
+    mode: ModerationMode,
+    options: GenerateOptions,
+  ): Promise<{ generation: Generation & { reasoningCut: true }; parsed: ParsedAnswer } | undefined> {
+    const opening = loaded.format.verdict.fastOpening?.(mode);
+    if (opening === undefined) return undefined;
+    const openingIds = loaded.session.tokenizer.encode(opening, { add_special_tokens: false });
+    const { onText: _stream, reasoningClosed: _count, ...rest } = options;
+    const step = await loaded.session.generate([...ids, ...openingIds], {
+      ...rest,
+      maxNewTokens: 1,
+      isComplete: () => false,
+      priorText: opening,
+    });
+    if (step.score === undefined || step.stopReason === 'aborted') return undefined;
+    const label = step.score >= 0.5 ? 'harmful' : 'unharmful';
+    options.onText?.(opening + step.text);
+    return {
+      generation: { ...step, text: opening + step.text, reasoningTokens: 0, reasoningCut: true },
+      parsed: { label, categories: [], reasoning: '' },
+    };
   }
 
   /**

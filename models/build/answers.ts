@@ -142,19 +142,23 @@ export function successorTable(
       next.set(id, entry);
     });
   }
-  // A forced text (a trace closed by the runtime) continues each branch's answer where that
-  // branch's own text ends with it.
+  // A forced text (written by the runtime: a closed trace, a fast-mode opening) continues each
+  // branch's answer where that branch's own text ends with it, or else with its last line (the
+  // opening the model answers after, e.g. `<judge>` when the runtime skipped the violations).
   for (const [text, id] of forced) {
+    const lastLine = text.slice(text.lastIndexOf('\n'));
     const entry: Partial<Record<Branch, number>> = {};
     for (const branch of BRANCHES) {
-      let before = '';
-      for (const piece of pieces[branch]) {
-        if (before.endsWith(text)) {
-          entry[branch] = idOf(piece);
-          break;
+      const follows = (ending: string) => {
+        let before = '';
+        for (const piece of pieces[branch]) {
+          if (before.endsWith(ending)) return idOf(piece);
+          before += piece;
         }
-        before += piece;
-      }
+        return undefined;
+      };
+      const successor = follows(text) ?? (lastLine.length > 1 ? follows(lastLine) : undefined);
+      if (successor !== undefined) entry[branch] = successor;
     }
     if (Object.keys(entry).length > 0) next.set(id, entry);
   }

@@ -62,10 +62,11 @@ function selfCheck(spec: FixtureSpec, built: Omit<BuiltFixture, 'files'>): void 
   }
 }
 
-/** What the runtime may write itself into this family's answers: the trace's closing text. */
+/** What the runtime may write itself into this family's answers: the trace's close, the fast opening. */
 function forcedTexts(spec: FixtureSpec): string[] {
-  const close = getFormat(spec.family).reasoning?.close;
-  return close === undefined ? [] : [close];
+  const format = getFormat(spec.family);
+  const texts = [format.reasoning?.close, format.verdict.fastOpening?.('prompt')];
+  return [...new Set(texts.filter((text): text is string => text !== undefined))];
 }
 
 /** Builds `spec`. @throws when the design or the self-check fails. */

@@ -190,11 +190,11 @@ export async function evalCommand(args: string[], output: Output, deps: EvalDeps
   const items = selectItems(files, options);
   if (items.length === 0) throw new InvalidInputError('The selection holds no items.');
 
-  // The tokenizer counts reasoning tokens exactly; without it, words stand in (and the report says so).
+  // The tokenizer builds the exact prompts of CAO pairs (reasoning tokens come from the runtime).
   const tokenizer = await loadModel(options.model).then(
     (loaded) => loaded.tokenizer,
     (error: unknown) => {
-      output.err(`lingoguard: no tokenizer for ${options.model} (${String(error)}); reasoning lengths are counted in words.\n`);
+      output.err(`lingoguard: no tokenizer for ${options.model} (${String(error)}); CAO prompts of chat-template families are skipped.\n`);
       return undefined;
     },
   );
@@ -215,9 +215,6 @@ export async function evalCommand(args: string[], output: Output, deps: EvalDeps
       model,
       items,
       done: new Set(earlier.map(itemKey)),
-      ...(tokenizer === undefined
-        ? {}
-        : { countTokens: { unit: 'tokens' as const, count: (text: string) => tokenizer.encode(text, { add_special_tokens: false }).length } }),
       onPrediction: (prediction) => {
         appendFileSync(predictionsPath, `${JSON.stringify(prediction)}\n`);
         fresh.push(prediction);

@@ -97,7 +97,10 @@ export interface RunOptions {
   items: readonly BenchmarkItem[];
   /** Keys ({@link itemKey}) of items already judged: skipped. */
   done?: ReadonlySet<string>;
-  /** Counts the tokens of a reasoning trace; by default whitespace words. */
+  /**
+   * Counts the tokens of a reasoning trace when the verdict does not say (`timings.reasoningTokens`,
+   * counted by the runtime); by default whitespace words.
+   */
   countTokens?: { unit: TokenUnit; count: (text: string) => number };
   /** Receives each prediction as soon as it exists; awaited before the next item. */
   onPrediction: (prediction: Prediction) => void | Promise<void>;
@@ -189,7 +192,8 @@ function toPrediction(
     model,
     raw: verdict.raw,
     ...(verdict.problem === undefined ? {} : { problem: verdict.problem }),
-    reasoningTokens: verdict.reasoning === '' ? 0 : counter.count(verdict.reasoning),
-    tokenUnit: counter.unit,
+    // The runtime counts reasoning tokens as it decodes them; the counter stands in without it.
+    reasoningTokens: verdict.timings.reasoningTokens ?? (verdict.reasoning === '' ? 0 : counter.count(verdict.reasoning)),
+    tokenUnit: verdict.timings.reasoningTokens === undefined ? counter.unit : 'tokens',
   };
 }

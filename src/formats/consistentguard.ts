@@ -165,5 +165,7 @@ export const consistentGuard: GuardFormat = Object.freeze({
     // `<judge>harmful</judge>`: the word right after the opening tag.
     opening: () => /<\s*judge\s*>\s*$/i,
     words: { harmful: ['harmful'], unharmful: ['unharmful'] },
+    // An empty trace and straight to the judge: the violations are left for `explain()`.
+    fastOpening: () => '</think>\n<judge>',
   },
 });

@@ -111,4 +111,10 @@ export interface VerdictSlot {
   opening(mode: ModerationMode): RegExp;
   /** The words that mean `harmful` and `unharmful`, as the model writes them. */
   words: { harmful: readonly string[]; unharmful: readonly string[] };
+  /**
+   * For reasoning families: the text that, written right after the prompt, skips the trace
+   * and makes the verdict the very next word, so that fast mode reads it from one forward pass.
+   * Undefined for a mode where that would mean writing part of the verdict for the model.
+   */
+  fastOpening?(mode: ModerationMode): string | undefined;
 }

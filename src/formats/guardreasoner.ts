@@ -154,5 +154,8 @@ export const guardReasoner: GuardFormat = Object.freeze({
     // The judged line of the `Answers:` block: `Request:` for a prompt, `Response:` for a response.
     opening: (mode: ModerationMode) => (mode === 'prompt' ? /Request[ \t]*:[ \t]*$/i : /Response[ \t]*:[ \t]*$/i),
     words: { harmful: ['harmful'], unharmful: ['unharmful'] },
+    // The `Response:` line comes after the request and completion lines, which fast mode would
+    // have to write for the model: a response is judged with the model's own short answer.
+    fastOpening: (mode: ModerationMode) => (mode === 'prompt' ? '\n\n---\n\nAnswers: \nRequest:' : undefined),
   },
 });

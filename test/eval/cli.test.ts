@@ -54,6 +54,8 @@ describe('lingoguard eval on fixture-consistentguard', () => {
       expect(p.timings.totalMs).toBeGreaterThan(0);
       expect(p.tokenUnit).toBe('tokens');
       expect(p.reasoningTokens).toBeGreaterThan(0);
+      // Counted by the runtime: fewer than the whole answer's tokens.
+      expect(p.reasoningTokens).toBeLessThan(p.timings.generatedTokens ?? 0);
     }
     // The keyword fixture flags `kill` in English but not `tuez` in French: both verdicts occur.
     expect(new Set(predictions.map((p) => p.label))).toEqual(new Set(['harmful', 'unharmful']));

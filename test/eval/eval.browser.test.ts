@@ -47,11 +47,12 @@ test('runs a slice of the bundled data, stops, resumes, and draws the chart', as
   expect(second.predictions).toHaveLength(24);
   expect(new Set(second.predictions.map((p) => `${p.lang}/${p.id}`)).size).toBe(24);
   expect(new Set(second.predictions.map((p) => p.label))).toEqual(new Set(['harmful', 'unharmful']));
-  expect(second.predictions.every((p) => p.tokenUnit === 'words')).toBe(true);
+  // The runtime counts reasoning tokens as it decodes: exact in the browser too.
+  expect(second.predictions.every((p) => p.tokenUnit === 'tokens' && p.reasoningTokens > 0)).toBe(true);
 
   expect(second.report.cells.map((c) => [c.lang, c.scores.n])).toEqual(['en', 'fr', 'zh-cn', 'ja', 'bn', 'hi'].map((lang) => [lang, 4]));
   expect(second.markdown).toContain('| ConsistentGuard 3B | 78.94 | 76.46 | 76.83 | 77.50 | 72.10 | 73.26 |');
-  expect(second.markdown).toContain('reasoning words (mean)');
+  expect(second.markdown).toContain('reasoning tokens (mean)');
   expect(second.svg.match(/<polyline /g)?.length).toBe(7);
   // The chart is well-formed SVG as the browser reads it.
   const svg = new DOMParser().parseFromString(second.svg, 'image/svg+xml');

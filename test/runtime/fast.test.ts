@@ -17,11 +17,16 @@ const INPUTS = [
 ] as const;
 
 const FIXTURES = [
-  { model: 'fixture-consistentguard', close: '</think>\n<violations>', end: /<\/judge>$/ },
-  { model: 'fixture-guardreasoner', close: '\n\n---\n\nAnswers: \nRequest:', end: /Request: (un)?harmful\n$/ },
+  { model: 'fixture-consistentguard', close: '</think>\n<violations>', fast: '</think>\n<judge>', end: /<\/judge>$/ },
+  {
+    model: 'fixture-guardreasoner',
+    close: '\n\n---\n\nAnswers: \nRequest:',
+    fast: '\n\n---\n\nAnswers: \nRequest:',
+    end: /Request: (un)?harmful\n$/,
+  },
 ] as const;
 
-describe.each(FIXTURES)('$model', ({ model, close, end }) => {
+describe.each(FIXTURES)('$model', ({ model, close, fast: fastOpening, end }) => {
   let guard: Guard;
   let tokenizer: PreTrainedTokenizer;
   beforeAll(async () => {
@@ -66,14 +71,15 @@ describe.each(FIXTURES)('$model', ({ model, close, end }) => {
     expect(roomy.reasoningCut).toBeUndefined();
   });
 
-  test('fast mode gives the full mode verdict and score without a trace; explain() gives the trace', async () => {
+  test('fast mode gives the full mode verdict and score from one forward pass; explain() gives the trace', async () => {
     for (const text of INPUTS) {
       const full = await guard.classify(text);
       const fast = await guard.classify(text, { mode: 'fast' });
       expect(fast.label).toBe(full.label);
       expect(fast.reasoning).toBe('');
-      expect(fast.raw.startsWith(close)).toBe(true);
-      expect(fast.timings.generatedTokens).toBeLessThan(full.timings.generatedTokens ?? 0);
+      expect(fast.raw.startsWith(fastOpening)).toBe(true);
+      expect(fast.timings.generatedTokens).toBe(1);
+      expect(Math.abs((fast.score ?? Number.NaN) - (full.score ?? Number.NaN))).toBeLessThan(0.01);
       const explained = await guard.explain(text);
       expect(explained.raw).toBe(full.raw);
     }
