@@ -9,11 +9,11 @@ import {
   GuardError,
   InvalidInputError,
   QueueFullError,
-  TimeoutError,
-  WorkerCrashedError,
   isGuardError,
 } from './errors.js';
+import { EventQueue } from './event-queue.js';
 import { DEFAULT_POLICY, applyPolicy, type FailPolicy } from './policy.js';
+import { deathWatch, settleFirst } from './settle.js';
 import type { ModerationInput, Verdict } from './types.js';
 import type {
   ClassifyRequest,
@@ -346,133 +346,4 @@ function moderationShape(input: unknown): ModerationInput {
   throw new InvalidInputError('classify() takes a string, or { prompt: string, response?: string }.', {
     details: { type: input === null ? 'null' : typeof input },
   });
-}
-
-/** What can end a pending operation before it settles on its own. */
-interface Race {
-  signal?: AbortSignal | undefined;
-  /** No deadline when absent. */
-  timeoutMs?: number;
-  /** Registers a canceller here for the life of the operation (how `dispose()` reaches it). */
-  cancels?: Set<(error: GuardError) => void>;
-  /** Where to register for the connection's death (see {@link deathWatch}). */
-  deaths?: Set<(error: unknown) => void>;
-  /** Tells the runtime to stop (abort, timeout, cancel). */
-  onCancel?: () => void;
-  onDead?: () => void;
-}
-
-/**
- * Resolves with `work`, unless the signal aborts, the deadline passes, a canceller fires or
- * the connection dies first: then rejects with the matching typed error, and tells the runtime
- * to stop. Every listener is removed when it settles, so nothing accumulates over many calls.
- */
-function settleFirst<T>(work: Promise<T>, race: Race): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    const finish = (outcome: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      race.signal?.removeEventListener('abort', onAbort);
-      race.cancels?.delete(cancel);
-      race.deaths?.delete(onDeath);
-      outcome();
-    };
-    const cancel = (error: GuardError) => {
-      race.onCancel?.();
-      finish(() => reject(error));
-    };
-    const onAbort = () => cancel(new AbortedError());
-    const onDeath = (error: unknown) => {
-      race.onDead?.();
-      finish(() => reject(isGuardError(error) ? error : new WorkerCrashedError('The guard worker died.', { cause: error })));
-    };
-    const timeoutMs = race.timeoutMs;
-    const timer = timeoutMs === undefined ? undefined : setTimeout(
-      () => cancel(new TimeoutError(`No verdict within ${timeoutMs} ms.`, { details: { timeoutMs } })),
-      timeoutMs,
-    );
-    race.signal?.addEventListener('abort', onAbort, { once: true });
-    race.cancels?.add(cancel);
-    race.deaths?.add(onDeath);
-    work.then(
-      (value) => finish(() => resolve(value)),
-      (error: unknown) => finish(() => reject(error)),
-    );
-  });
-}
-
-const deathWatchers = new WeakMap<Connection, Set<(error: unknown) => void>>();
-
-/**
- * The calls waiting on `connection`, told when it dies. One handler per connection on its
- * `dead` promise, fanned out: a handler per call on a promise that may never settle would stay
- * attached for the connection's life, a leak of one closure per call.
- */
-function deathWatch(connection: Connection): Set<(error: unknown) => void> {
-  let watchers = deathWatchers.get(connection);
-  if (!watchers) {
-    const pending = new Set<(error: unknown) => void>();
-    connection.dead.catch((error: unknown) => {
-      for (const onDeath of [...pending]) onDeath(error);
-    });
-    deathWatchers.set(connection, pending);
-    watchers = pending;
-  }
-  return watchers;
-}
-
-/** A push-based async iterable: the runtime pushes events, the caller iterates them. */
-class EventQueue<T> implements AsyncIterable<T> {
-  private readonly items: T[] = [];
-  private waiting: ((result: IteratorResult<T>) => void) | undefined;
-  private failWaiting: ((error: unknown) => void) | undefined;
-  private ended = false;
-  private error: unknown;
-
-  constructor(private readonly onReturn: () => void) {}
-
-  push(item: T): void {
-    if (this.waiting) {
-      const resolve = this.waiting;
-      this.waiting = this.failWaiting = undefined;
-      resolve({ value: item, done: false });
-    } else {
-      this.items.push(item);
-    }
-  }
-
-  end(): void {
-    this.ended = true;
-    this.waiting?.({ value: undefined, done: true });
-    this.waiting = this.failWaiting = undefined;
-  }
-
-  fail(error: unknown): void {
-    this.error = error ?? new GuardError('worker-crashed', 'The stream failed.');
-    this.ended = true;
-    this.failWaiting?.(this.error);
-    this.waiting = this.failWaiting = undefined;
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<T> {
-    return {
-      next: () => {
-        const item = this.items.shift();
-        if (item !== undefined) return Promise.resolve({ value: item, done: false });
-        if (this.error !== undefined) return Promise.reject(this.error);
-        if (this.ended) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve, reject) => {
-          this.waiting = resolve;
-          this.failWaiting = reject;
-        });
-      },
-      return: () => {
-        if (!this.ended) this.onReturn();
-        this.end();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
-  }
 }
