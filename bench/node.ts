@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { getFormat, modelInput } from '../src/formats/index.js';
 import { createGuard } from '../src/index.node.js';
 import { rawGenerate } from './raw.js';
-import { sideBySide, type Summary } from './stats.js';
+import { sideBySide, summarize, type Summary } from './stats.js';
 
 const BENCH = 'fixture-bench';
 const FIXTURES_ROOT = fileURLToPath(new URL('../models/fixtures/', import.meta.url));
@@ -60,7 +60,8 @@ export async function measureNode(runs: number, p1Tokens?: number): Promise<Reco
       ttft.off.push((await guard.classify(TEXT, { usePrefixCache: false, maxNewTokens: 1 })).timings.firstTokenMs ?? 0);
       ttft.on.push((await guard.classify(TEXT, { maxNewTokens: 1 })).timings.firstTokenMs ?? 0);
     }
-    const ttftRatio = ratios(ttft.off, ttft.on);
+    // firstTokenMs is rounded to whole ms: keep a 0 from dividing by zero.
+    const ttftRatio = summarize(ttft.off.map((off, i) => off / Math.max(1e-6, ttft.on[i]!)));
     const fastCache = await sideBySide(
       runs,
       () => guard.classify(TEXT, { mode: 'fast', usePrefixCache: false }),
@@ -97,7 +98,7 @@ export async function measureNode(runs: number, p1Tokens?: number): Promise<Reco
         target: '>= 3',
         met: Math.min(ttftRatio.median, fastCache.ratio.median) >= 3,
         range: ttftRatio.median <= fastCache.ratio.median ? ttftRatio : fastCache.ratio,
-        detail: `Node: first token ${ms(median(ttft.off))} -> ${ms(median(ttft.on))} (x${ttftRatio.median.toFixed(1)}); fast verdict ${ms(fastCache.a.median)} -> ${ms(fastCache.b.median)} (x${fastCache.ratio.median.toFixed(1)})`,
+        detail: `Node: first token ${ms(summarize(ttft.off).median)} -> ${ms(summarize(ttft.on).median)} (x${ttftRatio.median.toFixed(1)}); fast verdict ${ms(fastCache.a.median)} -> ${ms(fastCache.b.median)} (x${fastCache.ratio.median.toFixed(1)})`,
       },
       P3: {
         value: round(p3.ratio.median),
@@ -117,17 +118,6 @@ export async function measureNode(runs: number, p1Tokens?: number): Promise<Reco
     await guard.dispose();
     await model.dispose();
   }
-}
-
-function ratios(a: number[], b: number[]): Summary {
-  const values = a.map((x, i) => x / Math.max(1e-6, b[i]!)).sort((x, y) => x - y);
-  return { median: median(values), min: values[0]!, max: values.at(-1)! };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;

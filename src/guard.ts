@@ -171,6 +171,8 @@ class ConnectedGuard implements Guard {
   /** One canceller per call in flight, so `dispose()` can settle every one of them. */
   private readonly cancels = new Set<(error: GuardError) => void>();
   private readonly policy: FailPolicy;
+  /** The policy for stream events: an `unknown` there is marked blocked; only the call throws. */
+  private readonly streamPolicy: FailPolicy;
 
   constructor(
     private readonly connect: Connect,
@@ -181,6 +183,7 @@ class ConnectedGuard implements Guard {
       onUnknown: options.onUnknown ?? DEFAULT_POLICY.onUnknown,
       onControversial: options.onControversial ?? DEFAULT_POLICY.onControversial,
     };
+    this.streamPolicy = { ...this.policy, onUnknown: this.policy.onUnknown === 'throw' ? 'block' : this.policy.onUnknown };
   }
 
   async start(): Promise<void> {
@@ -267,9 +270,8 @@ class ConnectedGuard implements Guard {
   /** Passes stream events on with the policy applied; with `onUnknown: 'throw'` the error replaces `done`. */
   private relay(event: StreamEvent, onEvent: (event: StreamEvent) => void): void {
     if (event.type === 'reasoning') return onEvent(event);
-    const policy: FailPolicy = { ...this.policy, onUnknown: this.policy.onUnknown === 'throw' ? 'block' : this.policy.onUnknown };
     if (event.type === 'done' && event.verdict.label === 'unknown' && this.policy.onUnknown === 'throw') return;
-    onEvent({ ...event, verdict: applyPolicy(event.verdict, policy) });
+    onEvent({ ...event, verdict: applyPolicy(event.verdict, this.streamPolicy) });
   }
 
   /**

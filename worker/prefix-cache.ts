@@ -47,7 +47,4 @@ export class PrefixCache {
     if (ids.length <= this.ids.length || this.ids.some((id, i) => ids[i] !== id)) return undefined;
     return new DynamicCache(Object.fromEntries(this.entries.map((e) => [e.name, new Tensor(e.type, e.data, e.dims)])));
   }
-
-  /** Nothing on the GPU is held between calls; kept for symmetry with the session's lifecycle. */
-  async dispose(): Promise<void> {}
 }

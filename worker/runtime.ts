@@ -34,6 +34,11 @@ import { verdictCandidates, type VerdictCandidates } from './verdict-score.js';
 /** Tokens a reasoning answer may take when the caller sets no limit (the paper's GRPO cap). */
 const DEFAULT_MAX_NEW_TOKENS = { reasoning: 2048, plain: 32 } as const;
 
+/** The answer's token allowance when a call sets none; also what windows leave free for it. */
+function defaultMaxNewTokens(manifest: ModelManifest): number {
+  return manifest.reasons ? DEFAULT_MAX_NEW_TOKENS.reasoning : DEFAULT_MAX_NEW_TOKENS.plain;
+}
+
 /** Share of a window repeated in the next one, so no word is lost at a window's edge. */
 const WINDOW_OVERLAP = 0.125;
 
@@ -128,8 +133,7 @@ export class GuardRuntime implements WorkerApi {
       const loaded = this.requireLoaded();
       const { input } = normalizeInput(request.input);
       const windows = this.windows(loaded, input);
-      const maxNewTokens = request.maxNewTokens ??
-        (loaded.manifest.reasons ? DEFAULT_MAX_NEW_TOKENS.reasoning : DEFAULT_MAX_NEW_TOKENS.plain);
+      const maxNewTokens = request.maxNewTokens ?? defaultMaxNewTokens(loaded.manifest);
       const mode = moderationMode(input);
       let worst: { generation: Generation & { reasoningCut?: boolean }; parsed: ReturnType<GuardFormat['parse']> } | undefined;
       let verdictSent = false;
@@ -241,8 +245,7 @@ export class GuardRuntime implements WorkerApi {
    */
   private windows(loaded: Loaded, input: ModerationInput): number[][] {
     const encoded = modelInput(loaded.format, input, loaded.session.tokenizer, loaded.render);
-    const reserve = loaded.manifest.reasons ? DEFAULT_MAX_NEW_TOKENS.reasoning : DEFAULT_MAX_NEW_TOKENS.plain;
-    const budget = Math.max(16, loaded.manifest.contextLength - reserve);
+    const budget = Math.max(16, loaded.manifest.contextLength - defaultMaxNewTokens(loaded.manifest));
     if (encoded.ids.length <= budget) return [encoded.ids];
     const [start, end] = encoded.userRanges.at(-1) ?? [0, 0];
     const fixed = encoded.ids.length - (end - start);

@@ -113,7 +113,6 @@ export class ModelSession {
    * every later input that starts with them skips that part of the prompt.
    */
   async cachePrefix(ids: readonly number[]): Promise<void> {
-    await this.prefix?.dispose();
     this.prefix = undefined;
     if (ids.length === 0) return;
     const out = (await this.model.generate({
@@ -153,9 +152,8 @@ export class ModelSession {
     return { ...criterion.result(), cachedTokens: cache ? this.prefix!.length : 0, ...scorer?.result() };
   }
 
-  /** Frees the ONNX session, its GPU buffers and the prefix cache. */
+  /** Frees the ONNX session and its GPU buffers, and drops the prefix cache (CPU arrays). */
   async dispose(): Promise<void> {
-    await this.prefix?.dispose();
     this.prefix = undefined;
     await this.model.dispose();
   }
