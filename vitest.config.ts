@@ -15,6 +15,8 @@ export default defineConfig({
           exclude: ['test/**/*.browser.test.ts', 'node_modules/**'],
           environment: 'node',
           testTimeout: 60_000,
+          // A `beforeAll` may (re)build a test model when its sources changed: seconds, more on a loaded machine.
+          hookTimeout: 180_000,
         },
       },
       {

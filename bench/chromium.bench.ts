@@ -8,17 +8,20 @@ import wasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import mjs from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import { expect, test } from 'vitest';
 import { commands } from 'vitest/browser';
-import { getFormat, modelInput } from '../src/formats/index.js';
+import { getFormat, modelInput } from '../src/common/formats/index.js';
 import { createGuard } from '../src/index.js';
+import { benchPlan } from './plan.js';
 import { rawGenerate } from './raw.js';
-import { sideBySide } from './stats.js';
+import { paired } from './stats.js';
 
-const QUICK = import.meta.env.VITE_BENCH_QUICK === '1';
+const plan = benchPlan(import.meta.env.VITE_BENCH_QUICK === '1');
+const QUICK = plan.quick;
+/** The page's collector when Chromium runs with `--js-flags=--expose-gc` (bench/vitest.config.ts). */
+const gc = (globalThis as { gc?: () => void }).gc;
 
 test('P1 in Chromium: classify() through the worker vs raw generate() on the page', async () => {
   const text = 'How do I build a bomb at home?';
-  const tokens = QUICK ? 24 : 64;
-  const runs = QUICK ? 2 : 4;
+  const tokens = plan.p1Tokens;
   const guard = await createGuard({ model: 'fixture-bench', device: 'wasm', dtype: 'fp32' });
   const absolute = (url: string) => new URL(url, location.href).href;
   env.backends.onnx.wasm!.wasmPaths = { wasm: absolute(wasm), mjs: absolute(mjs) };
@@ -28,14 +31,15 @@ test('P1 in Chromium: classify() through the worker vs raw generate() on the pag
   const tokenizer = await AutoTokenizer.from_pretrained('fixture-bench');
   const model = await AutoModelForCausalLM.from_pretrained('fixture-bench', { device: 'wasm', dtype: 'fp32' });
   const { ids } = modelInput(getFormat('consistentguard'), { prompt: text }, tokenizer);
-  const raw = () => rawGenerate(model, ids, tokens);
-  const viaWorker = () => guard.classify(text, { maxNewTokens: tokens, usePrefixCache: false });
-  await viaWorker();
-  await raw();
-  const p1 = await sideBySide(runs, viaWorker, raw);
+  // The page's GC does not reach the worker's heap: the worker collects on its own schedule.
+  const p1 = await paired(
+    { work: () => guard.classify(text, { maxNewTokens: tokens, usePrefixCache: false }) },
+    { work: () => rawGenerate(model, ids, tokens) },
+    { pairs: plan.pairs, minSampleMs: plan.minSampleMs, ...(gc ? { gc } : {}) },
+  );
   await commands.benchResult('P1-chromium', {
     ratio: p1.ratio,
-    detail: `Chromium wasm: classify() ${p1.a.median.toFixed(0)} ms vs raw generate() ${p1.b.median.toFixed(0)} ms for ${tokens} tokens`,
+    detail: `Chromium wasm: classify() ${p1.a.median.toFixed(0)} ms vs raw generate() ${p1.b.median.toFixed(0)} ms for ${tokens} tokens, ${p1.ratio.n} pairs${gc ? '' : ' (no gc)'}`,
   });
   await guard.dispose();
   await model.dispose();

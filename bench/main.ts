@@ -1,15 +1,25 @@
 /**
  * `npm run bench [-- --quick]`: lingoguard's speed and size targets, measured side by side in
- * one run (medians of repeated, alternating runs; min–max shown), printed as a table and
- * written to bench/results.json. Timed tests would be noise on these machines; ratios are not.
+ * one run, printed as a table and written to bench/results.json. A ratio is the median of
+ * paired, interleaved samples with the order-statistic interval of that median (bench/stats.ts);
+ * it is met or missed only when its whole interval is on one side of the goal, and "not
+ * decided" otherwise. `--quick` takes fewer pairs: same medians, wider intervals.
+ * Timed tests would be noise on these machines; ratios are not.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Measure } from './node.js';
+import { benchPlan } from './plan.js';
+import { decide, decideAll, formatInterval, parseGoal, type Decision, type Interval } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const quick = process.argv.includes('--quick');
+const plan = benchPlan(process.argv.includes('--quick'));
+// gc() between samples without a flag on the command line (`npm run bench` runs under tsx).
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 const CHROMIUM_RESULTS = fileURLToPath(new URL('./.chromium-results.json', import.meta.url));
 
 execFileSync(process.execPath, ['--import', 'tsx', 'models/build/main.ts', '--bench'], { cwd: ROOT, stdio: 'inherit' });
@@ -20,14 +30,14 @@ const [{ createGuard }, { mainThreadBundleBytes }, { measureNode }] = await Prom
   import('./node.js'),
 ]);
 
-console.log(`Node (onnxruntime-node, fixture-bench fp32, ${quick ? 2 : 5} runs per side)…`);
-const results: Record<string, Measure> = await measureNode(quick ? 2 : 5, quick ? 64 : undefined);
+console.log(`Node (onnxruntime-node, fixture-bench fp32, ${plan.pairs} pairs per ratio, P3 ${plan.p3Pairs})…`);
+const results: Record<string, Measure> = await measureNode(plan, gc);
 
 const bundle = await mainThreadBundleBytes();
 results.P5 = {
   value: bundle.gzip,
   target: '<= 15360',
-  met: bundle.gzip <= 15_360,
+  decision: bundle.gzip <= 15_360 ? 'met' : 'missed',
   detail: `main-thread JS for { createGuard, classify }: ${bundle.raw} B minified, ${bundle.gzip} B gzip (${bundle.files.length} file)`,
 };
 
@@ -37,51 +47,69 @@ try {
   execFileSync('npx', ['vitest', 'run', '--config', 'bench/vitest.config.ts'], {
     cwd: ROOT,
     stdio: 'inherit',
-    env: { ...process.env, VITE_BENCH_QUICK: quick ? '1' : '0' },
+    env: { ...process.env, VITE_BENCH_QUICK: plan.quick ? '1' : '0' },
   });
 } catch {
-  console.error('The Chromium part failed; its targets are reported as not met.');
+  console.error('The Chromium part failed: P1 is reported as not decided, P6 as not met.');
 }
 const chromium = existsSync(CHROMIUM_RESULTS)
-  ? (JSON.parse(readFileSync(CHROMIUM_RESULTS, 'utf8')) as Record<string, { ratio?: { median: number; min: number; max: number }; detail?: string; compared?: number; mismatches?: string[] }>)
+  ? (JSON.parse(readFileSync(CHROMIUM_RESULTS, 'utf8')) as Record<string, { ratio?: Interval; detail?: string; compared?: number; mismatches?: string[] }>)
   : {};
+// P1 must hold in both places: the figure is the worse median, met only when both are.
+const node = results.P1!;
 const browserP1 = chromium['P1-chromium'];
-if (browserP1?.ratio) {
-  const node = results.P1!;
-  const worst = Math.max(node.value, browserP1.ratio.median);
-  results.P1 = {
-    value: Math.round(worst * 100) / 100,
-    target: node.target,
-    met: worst <= 1.05,
-    range: browserP1.ratio,
-    detail: `${node.detail}; ${browserP1.detail} (value: the worse of the two)`,
-  };
-}
+const goal = parseGoal(node.target);
+const chromiumDecision: Decision = browserP1?.ratio ? decide(browserP1.ratio, goal) : 'not decided';
+const worse = browserP1?.ratio && browserP1.ratio.median > node.value ? browserP1.ratio : node.interval!;
+results.P1 = {
+  value: Math.round(worse.median * 100) / 100,
+  target: node.target,
+  decision: decideAll([node.decision, chromiumDecision]),
+  interval: worse,
+  detail: `${node.detail} (x${formatInterval(node.interval!)}); ${
+    browserP1?.ratio ? `${browserP1.detail} (x${formatInterval(browserP1.ratio)})` : 'Chromium: not measured'
+  } (value: the worse of the two)`,
+};
 const p6 = chromium.P6;
+const p6Met = p6 !== undefined && p6.mismatches?.length === 0;
 results.P6 = {
-  value: p6 !== undefined && p6.mismatches?.length === 0 ? 1 : 0,
+  value: p6Met ? 1 : 0,
   target: 'true',
-  met: p6 !== undefined && p6.mismatches?.length === 0,
+  decision: p6Met ? 'met' : 'missed',
   detail: p6 ? `${p6.compared} fixture answers compared, mismatches: ${p6.mismatches?.join('; ') || 'none'}` : 'not measured',
 };
 
+const sorted = Object.entries(results).sort(([a], [b]) => a.localeCompare(b));
 const json = Object.fromEntries(
-  Object.entries(results)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([key, m]) => [key, { value: key === 'P6' ? m.met : m.value, target: m.target, met: m.met }]),
+  sorted.map(([key, m]) => [
+    key,
+    {
+      value: key === 'P6' ? m.decision === 'met' : m.value,
+      ...(m.interval ? { interval: [m.interval.low, m.interval.high], confidence: m.interval.confidence, pairs: m.interval.n } : {}),
+      target: m.target,
+      decision: m.decision,
+      met: m.decision === 'met',
+    },
+  ]),
 );
-writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(json, null, 2)}\n`);
+writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({ quick: plan.quick, ...json }, null, 2)}\n`);
 
-console.log('\n| target | value (ratio: median, min–max) | goal | met | what was measured |\n|---|---|---|---|---|');
-for (const [key, m] of Object.entries(results).sort(([a], [b]) => a.localeCompare(b))) {
-  const value = key === 'P6' ? String(m.met) : m.range ? `${m.value} (${m.range.min.toFixed(2)}–${m.range.max.toFixed(2)})` : String(m.value);
-  console.log(`| ${key} | ${value} | ${m.target} | ${m.met ? 'yes' : 'NO'} | ${m.detail} |`);
+console.log('\n| target | value: median [interval] (coverage) | goal | met | what was measured |\n|---|---|---|---|---|');
+for (const [key, m] of sorted) {
+  const value =
+    key === 'P6'
+      ? String(m.decision === 'met')
+      : m.interval
+        ? `${formatInterval(m.interval)} (${(m.interval.confidence * 100).toFixed(0)}%)`
+        : String(m.value);
+  const met = { met: 'yes', missed: 'NO', 'not decided': 'not decided' }[m.decision];
+  console.log(`| ${key} | ${value} | ${m.target} | ${met} | ${m.detail} |`);
 }
 // Not targets: what a verdict costs on each backend, for the notes (one warm call each).
-const node = await createGuard({ model: 'fixture-consistentguard', dtype: 'fp32' });
-await node.classify('How do I hack a wifi?');
-const nodeVerdict = await node.classify('How do I hack a wifi?');
-await node.dispose();
+const small = await createGuard({ model: 'fixture-consistentguard', dtype: 'fp32' });
+await small.classify('How do I hack a wifi?');
+const nodeVerdict = await small.classify('How do I hack a wifi?');
+await small.dispose();
 const perDevice: Record<string, { verdictMs: number; tokens: number; msPerToken: number }> = {
   'fixture-consistentguard node': {
     verdictMs: nodeVerdict.timings.totalMs,

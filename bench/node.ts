@@ -1,13 +1,16 @@
 /**
  * The Node side of `npm run bench`: on the benchmark-size fixture, with onnxruntime-node,
- * measures P1-P4 side by side in one process.
+ * measures P1-P4 side by side in one process: paired, interleaved samples (see stats.ts),
+ * garbage collected before each sample when `gc` is given.
  */
 import { AutoModelForCausalLM, AutoTokenizer, env, type Tensor } from '@huggingface/transformers';
 import { fileURLToPath } from 'node:url';
-import { getFormat, modelInput } from '../src/formats/index.js';
+import { getFormat, modelInput } from '../src/common/formats/index.js';
 import { createGuard } from '../src/index.node.js';
+import type { Verdict } from '../src/types.js';
 import { rawGenerate } from './raw.js';
-import { sideBySide, summarize, type Summary } from './stats.js';
+import type { Plan } from './plan.js';
+import { decide, decideAll, formatInterval, paired, parseGoal, type Decision, type Interval } from './stats.js';
 
 const BENCH = 'fixture-bench';
 const FIXTURES_ROOT = fileURLToPath(new URL('../models/fixtures/', import.meta.url));
@@ -15,23 +18,28 @@ const TEXT = 'How do I build a bomb at home?';
 
 /** One measured target. */
 export interface Measure {
+  /** The figure: a ratio's median, or a count. */
   value: number;
   target: string;
-  met: boolean;
+  decision: Decision;
+  /** For ratios: the interval of the median. */
+  interval?: Interval;
   detail: string;
-  range?: Summary;
 }
 
-/**
- * Runs the Node measurements; `runs` repetitions of each side. `p1Tokens` caps the tokens of
- * the P1 comparison (the whole answer when undefined).
- */
-export async function measureNode(runs: number, p1Tokens?: number): Promise<Record<string, Measure>> {
+/** A ratio's figure against its goal. */
+export function ratioMeasure(interval: Interval, target: string, detail: string): Measure {
+  return { value: round(interval.median), target, decision: decide(interval, parseGoal(target)), interval, detail };
+}
+
+/** Runs the Node measurements with `plan`'s sample sizes. */
+export async function measureNode(plan: Plan, gc?: () => void): Promise<Record<string, Measure>> {
   const guard = await createGuard({ model: BENCH, dtype: 'fp32' });
   env.localModelPath = FIXTURES_ROOT;
   env.allowLocalModels = true;
   const tokenizer = await AutoTokenizer.from_pretrained(BENCH);
   const model = await AutoModelForCausalLM.from_pretrained(BENCH, { dtype: 'fp32', device: 'cpu' });
+  const sampling = { pairs: plan.pairs, minSampleMs: plan.minSampleMs, ...(gc ? { gc } : {}) };
   try {
     const format = getFormat('consistentguard');
     const { ids } = modelInput(format, { prompt: TEXT }, tokenizer);
@@ -43,33 +51,37 @@ export async function measureNode(runs: number, p1Tokens?: number): Promise<Reco
       throw new Error(`fixture-bench answered ${JSON.stringify(reference.raw.slice(-80))}: rebuild it (npm run models -- --bench --force)`);
     }
     const newTokens = reference.timings.generatedTokens ?? 0;
-    const p1Count = Math.min(newTokens, p1Tokens ?? newTokens);
-    const raw = () => rawGenerate(model, ids, p1Count);
+    const p1Count = Math.min(newTokens, plan.p1Tokens);
 
     // P1: the whole guard path against transformers.js alone, same input ids, same tokens.
     // The instruction cache is off here so that both compute the same thing.
-    const p1 = await sideBySide(
-      runs,
-      () => guard.classify(TEXT, { usePrefixCache: false, maxNewTokens: p1Count }),
-      raw,
+    const p1 = await paired(
+      { work: () => guard.classify(TEXT, { usePrefixCache: false, maxNewTokens: p1Count }) },
+      { work: () => rawGenerate(model, ids, p1Count) },
+      sampling,
     );
 
-    // P2: time to first token and fast-mode verdict, with and without the instruction cache.
-    const ttft = { on: [] as number[], off: [] as number[] };
-    for (let i = 0; i < runs; i++) {
-      ttft.off.push((await guard.classify(TEXT, { usePrefixCache: false, maxNewTokens: 1 })).timings.firstTokenMs ?? 0);
-      ttft.on.push((await guard.classify(TEXT, { maxNewTokens: 1 })).timings.firstTokenMs ?? 0);
-    }
-    // firstTokenMs is rounded to whole ms: keep a 0 from dividing by zero.
-    const ttftRatio = summarize(ttft.off.map((off, i) => off / Math.max(1e-6, ttft.on[i]!)));
-    const fastCache = await sideBySide(
-      runs,
-      () => guard.classify(TEXT, { mode: 'fast', usePrefixCache: false }),
-      () => guard.classify(TEXT, { mode: 'fast' }),
+    // P2: time to first token (the runtime's own clock: prefill and the first step) and
+    // fast-mode verdict (wall clock), without and with the instruction cache.
+    const firstToken = (verdict: unknown) => (verdict as Verdict).timings.firstTokenMs ?? Number.NaN;
+    const ttft = await paired(
+      { work: () => guard.classify(TEXT, { usePrefixCache: false, maxNewTokens: 1 }), measure: firstToken },
+      { work: () => guard.classify(TEXT, { maxNewTokens: 1 }), measure: firstToken },
+      sampling,
+    );
+    const fastCache = await paired(
+      { work: () => guard.classify(TEXT, { mode: 'fast', usePrefixCache: false }) },
+      { work: () => guard.classify(TEXT, { mode: 'fast' }) },
+      sampling,
     );
 
     // P3: fast-mode verdict against the full 256-token trace (both with the cache).
-    const p3 = await sideBySide(Math.min(runs, 3), () => guard.classify(TEXT), () => guard.classify(TEXT, { mode: 'fast' }));
+    const p3 = await paired(
+      { work: () => guard.classify(TEXT) },
+      { work: () => guard.classify(TEXT, { mode: 'fast' }) },
+      // The reference call above warmed the full side: only the fast side is warmed (and sized).
+      { ...sampling, pairs: plan.p3Pairs, warmUp: { a: 0, b: 1 } },
+    );
 
     // P4: tokens the guard decoded after the verdict closed, against the first step at which the
     // model's own full answer (generated to its end token) was complete.
@@ -84,33 +96,34 @@ export async function measureNode(runs: number, p1Tokens?: number): Promise<Reco
     }
     const after = newTokens - completeAt;
 
+    // P2: both ratios must reach the goal; the figure is the smaller, with its interval.
+    const p2Worse = ttft.ratio.median <= fastCache.ratio.median ? ttft.ratio : fastCache.ratio;
+    const p2Target = '>= 3';
+    const p2Goal = parseGoal(p2Target);
     return {
-      P1: {
-        value: round(p1.ratio.median),
-        target: '<= 1.05',
-        met: p1.ratio.median <= 1.05,
-        range: p1.ratio,
-        detail: `Node: classify() ${ms(p1.a.median)} vs raw generate() ${ms(p1.b.median)} for ${p1Count} tokens`,
-      },
+      P1: ratioMeasure(
+        p1.ratio,
+        '<= 1.05',
+        `Node: classify() ${ms(p1.a)} vs raw generate() ${ms(p1.b)} for ${p1Count} tokens, ${p1.ratio.n} pairs`,
+      ),
       P2: {
-        // Both must reach the target: the value is the smaller of the two ratios, with its range.
-        value: round(Math.min(ttftRatio.median, fastCache.ratio.median)),
-        target: '>= 3',
-        met: Math.min(ttftRatio.median, fastCache.ratio.median) >= 3,
-        range: ttftRatio.median <= fastCache.ratio.median ? ttftRatio : fastCache.ratio,
-        detail: `Node: first token ${ms(summarize(ttft.off).median)} -> ${ms(summarize(ttft.on).median)} (x${ttftRatio.median.toFixed(1)}); fast verdict ${ms(fastCache.a.median)} -> ${ms(fastCache.b.median)} (x${fastCache.ratio.median.toFixed(1)})`,
+        ...ratioMeasure(
+          p2Worse,
+          p2Target,
+          `Node, ${ttft.ratio.n} pairs each: first token ${ms(ttft.a)} -> ${ms(ttft.b)} (x${formatInterval(ttft.ratio, 1)}); ` +
+            `fast verdict ${ms(fastCache.a)} -> ${ms(fastCache.b)} (x${formatInterval(fastCache.ratio, 1)})`,
+        ),
+        decision: decideAll([decide(ttft.ratio, p2Goal), decide(fastCache.ratio, p2Goal)]),
       },
-      P3: {
-        value: round(p3.ratio.median),
-        target: '>= 20',
-        met: p3.ratio.median >= 20,
-        range: p3.ratio,
-        detail: `Node: full trace ${ms(p3.a.median)} vs fast verdict ${ms(p3.b.median)}`,
-      },
+      P3: ratioMeasure(
+        p3.ratio,
+        '>= 20',
+        `Node: full trace ${ms(p3.a)} vs fast verdict ${ms(p3.b)}, ${p3.ratio.n} pairs`,
+      ),
       P4: {
         value: after,
         target: '0',
-        met: after === 0,
+        decision: after === 0 ? 'met' : 'missed',
         detail: `Node: answer complete at token ${completeAt}; the guard decoded ${newTokens}`,
       },
     };
@@ -121,4 +134,4 @@ export async function measureNode(runs: number, p1Tokens?: number): Promise<Reco
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;
-const ms = (x: number) => `${x.toFixed(1)} ms`;
+const ms = (x: Interval) => `${x.median.toFixed(1)} ms`;

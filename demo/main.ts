@@ -113,13 +113,17 @@ async function run(): Promise<void> {
   const subject = response.value.trim() ? { prompt, response: response.value } : prompt;
   privacy.checked(prompt);
   privacy.checked(response.value);
-  trace.textContent = '';
+  const pane = tracePane(guard.info);
   showVerdict(undefined, '…');
   setStatus('Checking…');
   try {
     for await (const event of guard.stream(subject, { signal: controller.signal })) {
-      if (event.type === 'reasoning') trace.append(event.text); // text, never HTML
-      else showVerdict(event.verdict);
+      if (controller.signal.aborted) continue; // a newer call owns the pane now
+      if (event.type === 'reasoning') pane.add(event.text);
+      else {
+        pane.show(event.verdict.reasoning);
+        showVerdict(event.verdict);
+      }
     }
     setStatus('Done.');
   } catch (error) {
@@ -135,25 +139,95 @@ async function run(): Promise<void> {
   }
 }
 
+/**
+ * The trace pane for one call. The stream's `reasoning` events are the trace's prose only (the
+ * library holds back tags and answer lines), shown as text, never HTML, appended while it can
+ * so that a reader's selection stays put.
+ */
+function tracePane(info: GuardInfo) {
+  let shown = '';
+  trace.textContent = '';
+  trace.dataset.placeholder = info.reasoningModel ? 'The model’s reasoning appears here as it writes it.' : 'This model gives its verdict without a reasoning trace.';
+  const show = (text: string) => {
+    if (text === shown) return;
+    // Follow the newest text unless the reader has scrolled up to read.
+    const following = trace.scrollTop + trace.clientHeight >= trace.scrollHeight - 8;
+    if (text.startsWith(shown)) trace.append(text.slice(shown.length));
+    else trace.textContent = text;
+    shown = text;
+    if (following) trace.scrollTop = trace.scrollHeight;
+  };
+  return {
+    add: (delta: string) => show(shown + delta),
+    /** The verdict's own reasoning: the last word, also for a text judged in several windows. */
+    show,
+  };
+}
+
 function showVerdict(verdict: Verdict | undefined, pending = '—'): void {
   const badge = $('verdict');
   badge.textContent = verdict?.label ?? pending;
   badge.className = `badge ${verdict?.label ?? (pending === 'unknown' ? 'unknown' : '')}`;
+  const blocked = $('blocked');
+  blocked.hidden = verdict?.blocked === undefined;
+  blocked.textContent = verdict?.blocked ? 'blocked' : 'allowed';
+  blocked.className = `badge outline ${verdict?.blocked ? 'harmful' : 'unharmful'}`;
+  blocked.title = 'What the guard’s fail-closed policy does with this verdict';
   setText('score', verdict?.score?.toFixed(2) ?? (verdict ? 'n/a' : '—'));
   $('score').title = 'The probability the model gave to “harmful” (not a calibrated risk)';
   const language = verdict?.language;
   setText('language', language ? `${languageName(language.code)} (${language.code})` : '—');
   $('language').title = language ? `script ${language.script}, confidence ${language.confidence.toFixed(2)}` : '';
-  const categories = verdict?.categories.map((c) => `${c.id} ${c.name}`).join(', ');
-  const judged = verdict?.response ? ` · the response: ${verdict.response.label}${verdict.response.refusal ? ', a refusal' : ''}` : '';
-  setText('categories', verdict ? `${categories || 'none'}${judged}${verdict.problem ? ` · ${verdict.problem}` : ''}` : '—');
+  showCategories(verdict);
+  const assessed = verdict?.response;
+  $('response-fact').hidden = !assessed;
+  setText('response-verdict', assessed ? `${assessed.label}${assessed.refusal === undefined ? '' : assessed.refusal ? ', a refusal' : ', complies'}` : '');
+  $('problem-fact').hidden = !verdict?.problem;
+  setText('problem', verdict?.problem ?? '');
+  showTimings(verdict);
+}
+
+/** One chip per category: its id and its name. */
+function showCategories(verdict: Verdict | undefined): void {
+  const chips = verdict?.categories.map((category) => {
+    const chip = document.createElement('li');
+    chip.className = 'chip';
+    chip.title = category.common;
+    const id = document.createElement('span');
+    id.className = 'chip-id';
+    id.textContent = category.id;
+    chip.append(id, ` ${category.name}`);
+    return chip;
+  });
+  const none = document.createElement('li');
+  none.className = 'chip empty';
+  none.textContent = verdict ? 'none named' : '—';
+  $('categories').replaceChildren(...(chips?.length ? chips : [none]));
+}
+
+function showTimings(verdict: Verdict | undefined): void {
   const t = verdict?.timings;
   const decodeMs = t && t.totalMs - (t.firstTokenMs ?? 0);
-  const rate = t?.generatedTokens && decodeMs ? `, ${((1000 * t.generatedTokens) / decodeMs).toFixed(0)} tokens/s` : '';
-  setText('timings', t
-    ? `Model load ${guard?.info.loadMs ?? '?'} ms · verdict after ${t.verdictMs ?? t.totalMs} ms (first token ${t.firstTokenMs ?? '?'} ms) · ` +
-      `${t.promptTokens ?? '?'} prompt tokens, ${t.generatedTokens ?? '?'} generated${rate}`
-    : '');
+  const facts: [string, string, string][] = t
+    ? [
+        ['load', 'Model load', `${guard?.info.loadMs ?? '?'} ms`],
+        ['verdict', 'Verdict after', `${t.verdictMs ?? t.totalMs} ms`],
+        ['first-token', 'First token', `${t.firstTokenMs ?? '?'} ms`],
+        ['prompt', 'Prompt tokens', `${t.promptTokens ?? '?'}${t.cachedTokens ? ` (${t.cachedTokens} cached)` : ''}`],
+        ['generated', 'Tokens written', `${t.generatedTokens ?? '?'}`],
+        ...(t.generatedTokens && decodeMs ? [['rate', 'Speed', `${((1000 * t.generatedTokens) / decodeMs).toFixed(0)} tokens/s`] as [string, string, string]] : []),
+      ]
+    : [];
+  $('timings').replaceChildren(...facts.map(([key, term, value]) => {
+    const group = document.createElement('div');
+    const dt = document.createElement('dt');
+    const dd = document.createElement('dd');
+    dt.textContent = term;
+    dd.textContent = value;
+    dd.dataset.timing = key;
+    group.append(dt, dd);
+    return group;
+  }));
 }
 
 function languageName(code: string): string {

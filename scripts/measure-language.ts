@@ -8,11 +8,14 @@
  * translated and of the English files are in another language (untranslated spam, Portuguese
  * or Spanish prompts in ToxicChat), so 100% is out of reach by design. The table also shows the
  * mean confidence on right and wrong answers: the second should be clearly lower.
+ *
+ * Then the same for `test/fixtures/low-resource-languages.jsonl` (languages outside the
+ * benchmark): right, `und`, and wrong codes, which should be none at confidence 0.5 or more.
  */
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { detectLanguage } from '../src/language.js';
+import { detectLanguage } from '../src/common/language.js';
 
 const MIN_CHARS = 20;
 
@@ -72,3 +75,23 @@ for (const [lang, t] of [...tallies].sort(([a], [b]) => a.localeCompare(b))) {
   );
 }
 console.log(`${rows} texts in ${elapsed.toFixed(0)} ms (${(elapsed / Math.max(rows, 1)).toFixed(3)} ms each)`);
+
+const lowResource = readFileSync(new URL('../test/fixtures/low-resource-languages.jsonl', import.meta.url), 'utf8')
+  .split('\n')
+  .filter((line) => line.trim() !== '')
+  .map((line) => JSON.parse(line) as { lang: string; text: string });
+const outcome = { right: 0, und: 0, wrongLow: 0, wrongHigh: 0 };
+const wrong: string[] = [];
+for (const { lang, text } of lowResource) {
+  const { code, confidence } = detectLanguage(text);
+  if (code === lang) outcome.right++;
+  else if (code === 'und') outcome.und++;
+  else {
+    outcome[confidence >= 0.5 ? 'wrongHigh' : 'wrongLow']++;
+    wrong.push(`${lang}->${code}@${confidence}`);
+  }
+}
+console.log(
+  `\nlow-resource samples (${lowResource.length}): ${outcome.right} right, ${outcome.und} und, ` +
+    `${outcome.wrongLow} wrong below 0.5, ${outcome.wrongHigh} wrong at 0.5 or more ${wrong.join(' ')}`,
+);

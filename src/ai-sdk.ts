@@ -9,8 +9,10 @@
  * @module lingoguard/ai-sdk
  */
 import type { LanguageModelMiddleware } from 'ai';
+import * as v from 'valibot';
 import type { ClassifyOptions, Guard } from './guard.js';
-import type { Label, ModerationInput, Verdict } from './types.js';
+import { checked } from './options.js';
+import type { ModerationInput, Verdict } from './types.js';
 
 // `ai` exports the middleware type but not the provider types it is made of (they live in
 // `@ai-sdk/provider`, which an app does not always see): take them from the middleware type.
@@ -51,15 +53,22 @@ export interface GuardMiddlewareOptions {
    * @default false
    */
   checkResponse?: boolean;
-  /**
-   * What `unknown` (no well-formed answer from the guard) and `controversial` verdicts do.
-   * `harmful` always blocks.
-   * @default 'block' (fail closed)
-   */
-  uncertain?: 'block' | 'allow';
   /** Passed to every `guard.classify()` call; the call's own `abortSignal` is passed too. */
   classifyOptions?: Pick<ClassifyOptions, 'maxNewTokens' | 'timeoutMs'>;
 }
+
+/** The options' shape, checked when the middleware is made: a misspelt key is an error. */
+const MiddlewareOptionsSchema = v.strictObject({
+  guard: v.union([v.function(), v.looseObject({ classify: v.function() })]),
+  onBlock: v.optional(v.union([v.literal('throw'), v.strictObject({ replacement: v.string() })])),
+  checkResponse: v.optional(v.boolean()),
+  classifyOptions: v.optional(
+    v.strictObject({
+      maxNewTokens: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+      timeoutMs: v.optional(v.pipe(v.number(), v.minValue(1))),
+    }),
+  ),
+});
 
 /**
  * What the middleware puts in `providerMetadata.lingoguard` of every result: plain JSON (it
@@ -117,8 +126,9 @@ export function readGuardMetadata(providerMetadata: SharedV3ProviderMetadata | u
 /**
  * A middleware for `wrapLanguageModel` that guards every call of the wrapped model.
  *
- * The last user message is classified before the model runs; a `harmful` verdict (and by
- * default an `unknown` or `controversial` one) blocks the call: the model is not called, and
+ * The last user message is classified before the model runs; a verdict the guard blocks
+ * (`verdict.blocked`: `harmful`, and by the guard's own fail policy `unknown` and
+ * `controversial`) blocks the call: the model is not called, and
  * the call throws a {@link GuardBlockedError} or answers with the replacement text. Guard
  * failures (load, timeout) reject the call with their typed `GuardError`: never a silent pass.
  * @example
@@ -136,6 +146,7 @@ export function readGuardMetadata(providerMetadata: SharedV3ProviderMetadata | u
  * const result = streamText({ model, prompt: userText });
  */
 export function guardMiddleware(options: GuardMiddlewareOptions): LanguageModelMiddleware {
+  checked(MiddlewareOptionsSchema, options, 'guardMiddleware() options');
   const judge = createJudge(options);
   const block = options.onBlock ?? 'throw';
 
@@ -165,9 +176,17 @@ export function guardMiddleware(options: GuardMiddlewareOptions): LanguageModelM
   };
 }
 
-/** The guard calls of one middleware: lazy guard, label policy, a one-entry memo. */
+/**
+ * Whether `verdict` blocks: the guard's own decision (`verdict.blocked`, set by its fail
+ * policy, `onUnknown` / `onControversial`), never a rule of the middleware's. A verdict without
+ * `blocked` (a hand-made `Guard` that sets none) blocks: the middleware fails closed.
+ */
+function blocks(verdict: Verdict | null): boolean {
+  return verdict !== null && verdict.blocked !== false;
+}
+
+/** The guard calls of one middleware: lazy guard, a one-entry memo. */
 function createJudge(options: GuardMiddlewareOptions) {
-  const blocking: ReadonlySet<Label> = new Set(options.uncertain === 'allow' ? ['harmful'] : ['harmful', 'unknown', 'controversial']);
   let guard: Promise<Guard> | undefined;
   // A tool loop calls the model several times for one user message: judge it once.
   let last: { key: string; verdict: Verdict } | undefined;
@@ -194,7 +213,7 @@ function createJudge(options: GuardMiddlewareOptions) {
       const userText = lastUserText(params.prompt);
       const verdict = userText === '' ? null : await classify({ prompt: userText }, params.abortSignal);
       const metadata: GuardMetadata = { blocked: false, prompt: verdict };
-      if (verdict && blocking.has(verdict.label)) Object.assign(metadata, { blocked: true, stage: 'prompt' });
+      if (blocks(verdict)) Object.assign(metadata, { blocked: true, stage: 'prompt' });
       return { metadata, userText };
     },
 
@@ -204,7 +223,7 @@ function createJudge(options: GuardMiddlewareOptions) {
       const input = { prompt: userText === '' ? '[no text]' : userText, response: answer };
       const verdict = answer.trim() === '' ? null : await classify(input, params.abortSignal);
       metadata.response = verdict;
-      if (verdict && blocking.has(verdict.label)) Object.assign(metadata, { blocked: true, stage: 'response' });
+      if (blocks(verdict)) Object.assign(metadata, { blocked: true, stage: 'response' });
     },
   };
 }

@@ -3,7 +3,7 @@
  */
 import { endpointConnection, workerLifecycle } from './connection.js';
 import { openGuard, type Guard, type GuardOptions } from './guard.js';
-import { sharedClassify } from './shared.js';
+import { lazyClassify } from './lazy-classify.js';
 
 /** Options of the browser {@link createGuard}. */
 export interface BrowserGuardOptions extends GuardOptions {
@@ -24,7 +24,7 @@ function defaultWorker(): Worker {
  * @example
  * const guard = await createGuard({ model: 'llama-guard-3-1b', onProgress: console.log });
  * const verdict = await guard.classify('Comment pirater le wifi du voisin ?');
- * if (verdict.label !== 'unharmful') block(verdict);
+ * if (verdict.blocked) refuse(verdict); // the guard's decision, by its fail policy
  * await guard.dispose();
  */
 export function createGuard(options: BrowserGuardOptions = {}): Promise<Guard> {
@@ -32,12 +32,12 @@ export function createGuard(options: BrowserGuardOptions = {}): Promise<Guard> {
   return openGuard(() => {
     const worker = makeWorker();
     return endpointConnection(worker, workerLifecycle(worker));
-  }, options, {});
+  }, options, {}, { browser: true });
 }
 
 /**
  * Classifies `text` with one shared guard on the default model, created on first use.
  * @example
- * const { label } = await classify(userMessage);
+ * const { blocked, label, reasoning } = await classify(userMessage);
  */
-export const classify = sharedClassify(createGuard);
+export const classify = lazyClassify(createGuard);

@@ -4,8 +4,7 @@
  */
 import { proxy, wrap, type Endpoint, type Remote } from 'comlink';
 import { WorkerCrashedError } from './errors.js';
-import type { Connection } from './guard.js';
-import { LIFELINE, installErrorTransfer, type LifelineMessage, type WorkerApi } from '../worker/protocol.js';
+import { LIFELINE, installErrorTransfer, type Connection, type LifelineMessage, type WorkerApi } from './protocol.js';
 
 /** How the endpoint's owner is watched and ended. */
 export interface EndpointLifecycle {

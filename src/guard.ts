@@ -11,20 +11,13 @@ import {
   QueueFullError,
   isGuardError,
 } from './errors.js';
+import { DEFAULT_MODEL } from './common/constants.js';
 import { EventQueue } from './event-queue.js';
 import { DEFAULT_POLICY, applyPolicy, type FailPolicy } from './policy.js';
+import { checkClassifyOptions, checkGuardOptions, moderationInputOf } from './options.js';
 import { deathWatch, settleFirst } from './settle.js';
-import type { ModerationInput, Verdict } from './types.js';
-import type {
-  ClassifyRequest,
-  Dtype,
-  GuardInfo,
-  LoadRequest,
-  ProgressEvent,
-  StreamEvent,
-} from '../worker/protocol.js';
-
-export type { Device, Dtype, GuardInfo, ProgressEvent, StreamEvent } from '../worker/protocol.js';
+import type { ClassifyRequest, Connect, Connection, LoadRequest } from './protocol.js';
+import type { DeviceChoice, Dtype, GuardInfo, ModerationInput, ProgressEvent, StreamEvent, Verdict } from './types.js';
 
 /** Options of {@link createGuard}. Every field is optional. */
 export interface GuardOptions {
@@ -34,8 +27,13 @@ export interface GuardOptions {
    * @default 'qwen3-0.6b-zeroshot'
    */
   model?: string | object;
-  /** Where to run: `auto` picks WebGPU when an adapter exists, else wasm. @default 'auto' */
-  device?: 'auto' | 'webgpu' | 'wasm';
+  /**
+   * Where to run. `auto` picks WebGPU on a hardware adapter, and wasm where there is none or
+   * only a software fallback one (such as SwiftShader, far slower than wasm); `webgpu` takes any
+   * adapter. `guard.info.fallback` says why when the device is not the one asked for.
+   * @default 'auto'
+   */
+  device?: DeviceChoice;
   /** Weight format; by default the best the device supports (never f16 without `shader-f16`). */
   dtype?: Dtype;
   /** Download and load progress. */
@@ -125,29 +123,22 @@ export interface Guard {
   dispose(): Promise<void>;
 }
 
-/** A live link to a runtime: a worker, or the runtime itself in-process. */
-export interface Connection {
-  load(request: LoadRequest, onProgress?: (event: ProgressEvent) => void): Promise<GuardInfo>;
-  classify(request: ClassifyRequest, onEvent?: (event: StreamEvent) => void): Promise<Verdict>;
-  abort(id: number): void;
-  dispose(): Promise<void>;
-  /** Rejects when the connection ends under its calls: the worker crashed, or was disposed with calls pending. */
-  readonly dead: Promise<never>;
-}
-
-/** Opens a fresh connection; called again after a crash. */
-export type Connect = () => Connection | Promise<Connection>;
-
 const DEFAULTS = { timeoutMs: 300_000, loadTimeoutMs: 900_000, maxQueue: 256, maxInputChars: 100_000 } as const;
 
 /**
  * Opens a guard over connections made by `connect`. Entry points call this with the
  * connection that suits their platform.
  */
-export async function openGuard(connect: Connect, options: GuardOptions, defaults: Partial<LoadRequest>): Promise<Guard> {
+export async function openGuard(
+  connect: Connect,
+  options: GuardOptions,
+  defaults: Partial<LoadRequest>,
+  check: { browser?: boolean } = {},
+): Promise<Guard> {
+  checkGuardOptions(options, check.browser);
   const request: LoadRequest = {
     ...defaults,
-    model: options.model ?? defaults.model ?? 'qwen3-0.6b-zeroshot',
+    model: options.model ?? defaults.model ?? DEFAULT_MODEL,
     device: options.device ?? 'auto',
     ...(options.dtype === undefined ? {} : { dtype: options.dtype }),
     ...(options.localModelRoot === undefined ? {} : { localModelRoot: options.localModelRoot }),
@@ -227,6 +218,7 @@ class ConnectedGuard implements Guard {
     onEvent?: (event: StreamEvent) => void,
   ): Promise<Verdict> {
     if (this.disposed) throw new InvalidInputError('This guard was disposed; create a new one.');
+    checkClassifyOptions(options);
     const maxQueue = this.options.maxQueue ?? DEFAULTS.maxQueue;
     if (this.calls >= maxQueue) {
       throw new QueueFullError(`${this.calls} calls are already pending on this guard (maxQueue ${maxQueue}).`, {
@@ -327,7 +319,7 @@ class ConnectedGuard implements Guard {
  * The length cap is checked here, on the caller's side, so an oversized input costs nothing.
  */
 function toModerationInput(input: unknown, maxChars: number): ModerationInput {
-  const moderation = moderationShape(input);
+  const moderation = moderationInputOf(input);
   const chars = moderation.prompt.length + (moderation.response?.length ?? 0);
   if (chars > maxChars) {
     throw new InvalidInputError(`The input is ${chars} characters long; this guard takes at most ${maxChars} (maxInputChars).`, {
@@ -335,17 +327,4 @@ function toModerationInput(input: unknown, maxChars: number): ModerationInput {
     });
   }
   return moderation;
-}
-
-function moderationShape(input: unknown): ModerationInput {
-  if (typeof input === 'string') return { prompt: input };
-  if (typeof input === 'object' && input !== null && 'prompt' in input) {
-    const { prompt, response } = input as { prompt: unknown; response?: unknown };
-    if (typeof prompt === 'string' && (response === undefined || typeof response === 'string')) {
-      return response === undefined ? { prompt } : { prompt, response };
-    }
-  }
-  throw new InvalidInputError('classify() takes a string, or { prompt: string, response?: string }.', {
-    details: { type: input === null ? 'null' : typeof input },
-  });
 }

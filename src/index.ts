@@ -8,16 +8,9 @@
 
 // The guard
 export { createGuard, classify, type BrowserGuardOptions } from './browser.js';
-export type {
-  ClassifyOptions,
-  Device,
-  Dtype,
-  Guard,
-  GuardInfo,
-  GuardOptions,
-  ProgressEvent,
-  StreamEvent,
-} from './guard.js';
+export type { ClassifyOptions, Guard, GuardOptions } from './guard.js';
+export { DEVICES, DEVICE_CHOICES, DTYPES } from './types.js';
+export type { Device, DeviceChoice, Dtype, GuardInfo, ProgressEvent, StreamEvent } from './types.js';
 
 // Verdicts
 export { LABELS, FAMILIES } from './types.js';
@@ -52,8 +45,9 @@ export {
 } from './errors.js';
 
 // Models
-export { DEFAULT_MODEL, findPreset, listPresets } from './presets.js';
-export { parseManifest, type ModelManifest } from './manifest.js';
+export { DEFAULT_MODEL } from './common/constants.js';
+export { findPreset, listPresets } from './common/presets.js';
+export { parseManifest, type ModelManifest } from './common/manifest.js';
 
 // Languages
-export { detectLanguage } from './language.js';
+export { detectLanguage } from './common/language.js';

@@ -2,23 +2,12 @@
  * `createGuard` and `classify` for Node: the same runtime as the browser worker, run
  * in-process on onnxruntime-node, so the CLI and servers get the same verdicts.
  */
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { openGuard, type Connection, type Guard, type GuardOptions } from './guard.js';
-import { sharedClassify } from './shared.js';
-
-/** The package's root folder (the nearest parent with a package.json), where `models/` lives. */
-function packageRoot(): string {
-  let folder = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(folder, 'package.json'))) {
-    const parent = dirname(folder);
-    if (parent === folder) return process.cwd();
-    folder = parent;
-  }
-  return folder;
-}
+import { join, resolve } from 'node:path';
+import { openGuard, type Guard, type GuardOptions } from './guard.js';
+import { ensureTestModel, packageRoot } from './test-models.js';
+import type { Connection } from './protocol.js';
+import { lazyClassify } from './lazy-classify.js';
 
 async function readText(location: string): Promise<string> {
   if (/^https?:\/\//.test(location)) {
@@ -53,9 +42,11 @@ async function inProcessConnection(): Promise<Connection> {
  * const guard = await createGuard({ model: 'fixture-consistentguard' });
  * console.log((await guard.classify('How do I hack my neighbour\'s wifi?')).label);
  */
-export function createGuard(options: GuardOptions = {}): Promise<Guard> {
+export async function createGuard(options: GuardOptions = {}): Promise<Guard> {
+  // A `fixture-*` test model never built in this clone is built now, with one line on stderr.
+  if (options.localModelRoot === undefined) await ensureTestModel(options.model);
   return openGuard(inProcessConnection, options, {});
 }
 
 /** Classifies `text` with one shared guard on the default model, created on first use. */
-export const classify = sharedClassify(createGuard);
+export const classify = lazyClassify(createGuard);

@@ -21,7 +21,7 @@ export interface FailPolicy {
 export const DEFAULT_POLICY: FailPolicy = { onUnknown: 'block', onControversial: 'block' };
 
 /** Whether `label` blocks under `policy` (`unknown` with `throw` never gets this far). */
-export function blocks(label: Label, policy: FailPolicy): boolean {
+function blocks(label: Label, policy: FailPolicy): boolean {
   switch (label) {
     case 'harmful':
       return true;

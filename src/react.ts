@@ -8,8 +8,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { createGuard as createWorkerGuard, type BrowserGuardOptions } from './browser.js';
 import { isGuardError } from './errors.js';
-import type { ClassifyOptions, Guard, GuardInfo } from './guard.js';
-import type { ModerationInput, Verdict } from './types.js';
+import type { ClassifyOptions, Guard } from './guard.js';
+import type { GuardInfo, ModerationInput, Verdict } from './types.js';
 
 /**
  * Where the guard is: `loading` the model, `ready`, `classifying` an input, or failed to load
@@ -38,7 +38,7 @@ export interface UseGuardResult {
   error: unknown;
   /** The verdict of the latest classification that finished. */
   verdict: Verdict | undefined;
-  /** The text the model has written so far for the current (or last) call, as it streams. */
+  /** The reasoning the model has written so far for the current (or last) call, as it streams (its prose only: never a tag or the answer). */
   trace: string;
   /**
    * Classifies `input`, cancelling any call still running. Never rejects: resolves the
@@ -60,7 +60,7 @@ export interface UseGuardResult {
  *   return <form onSubmit={async (e) => {
  *     e.preventDefault();
  *     const verdict = await classify(text);
- *     if (verdict?.label === 'unharmful') send(text);
+ *     if (verdict && !verdict.blocked) send(text);
  *   }}>...</form>;
  * }
  */

@@ -3,10 +3,10 @@
  * `dispose()`, or the death of the connection it waits on. Every listener goes when it settles.
  */
 import { AbortedError, TimeoutError, WorkerCrashedError, isGuardError, type GuardError } from './errors.js';
-import type { Connection } from './guard.js';
+import type { Connection } from './protocol.js';
 
 /** What can end a pending operation before it settles on its own. */
-export interface Race {
+export interface Interrupts {
   signal?: AbortSignal | undefined;
   /** No deadline when absent. */
   timeoutMs?: number;
@@ -24,35 +24,35 @@ export interface Race {
  * the connection dies first: then rejects with the matching typed error, and tells the runtime
  * to stop. Every listener is removed when it settles, so nothing accumulates over many calls.
  */
-export function settleFirst<T>(work: Promise<T>, race: Race): Promise<T> {
+export function settleFirst<T>(work: Promise<T>, interrupts: Interrupts): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     const finish = (outcome: () => void) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      race.signal?.removeEventListener('abort', onAbort);
-      race.cancels?.delete(cancel);
-      race.deaths?.delete(onDeath);
+      interrupts.signal?.removeEventListener('abort', onAbort);
+      interrupts.cancels?.delete(cancel);
+      interrupts.deaths?.delete(onDeath);
       outcome();
     };
     const cancel = (error: GuardError) => {
-      race.onCancel?.();
+      interrupts.onCancel?.();
       finish(() => reject(error));
     };
     const onAbort = () => cancel(new AbortedError());
     const onDeath = (error: unknown) => {
-      race.onDead?.();
+      interrupts.onDead?.();
       finish(() => reject(isGuardError(error) ? error : new WorkerCrashedError('The guard worker died.', { cause: error })));
     };
-    const timeoutMs = race.timeoutMs;
+    const timeoutMs = interrupts.timeoutMs;
     const timer = timeoutMs === undefined ? undefined : setTimeout(
       () => cancel(new TimeoutError(`No verdict within ${timeoutMs} ms.`, { details: { timeoutMs } })),
       timeoutMs,
     );
-    race.signal?.addEventListener('abort', onAbort, { once: true });
-    race.cancels?.add(cancel);
-    race.deaths?.add(onDeath);
+    interrupts.signal?.addEventListener('abort', onAbort, { once: true });
+    interrupts.cancels?.add(cancel);
+    interrupts.deaths?.add(onDeath);
     work.then(
       (value) => finish(() => resolve(value)),
       (error: unknown) => finish(() => reject(error)),

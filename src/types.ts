@@ -18,7 +18,7 @@ export type Label = (typeof LABELS)[number];
 /** The guard model families whose prompt and answer formats lingoguard speaks. */
 export const FAMILIES = ['consistentguard', 'guardreasoner', 'llamaguard3', 'qwen3guard'] as const;
 
-/** A guard model family (see `../shared/notes/guard-formats.md` for each contract). */
+/** A guard model family (each one's prompt and answer contract is in `src/common/formats/`). */
 export type Family = (typeof FAMILIES)[number];
 
 /**
@@ -90,6 +90,17 @@ export interface Timings {
   generatedTokens?: number;
   /** Of those, tokens of reasoning (before the trace closed), for reasoning models. */
   reasoningTokens?: number;
+  /**
+   * Forward passes the model ran for this verdict: prefill chunks, decode steps, and the side
+   * passes that read a verdict word of several tokens. Counted, not timed.
+   */
+  forwardPasses?: number;
+  /**
+   * Tokens those passes fed through the model: the prompt tokens not served from the cache,
+   * each generated token fed back, and the verdict words' tokens. In fast mode: the uncached
+   * prompt, the fast opening and the verdict words' tokens, nothing else.
+   */
+  forwardTokens?: number;
 }
 
 /** What the model's answer says about an AI response, when a response was moderated. */
@@ -133,6 +144,14 @@ export interface Verdict {
    * context; the verdict is the worst window's and `raw` is that window's answer.
    */
   windows?: number;
+  /**
+   * Look-alike letters of another script that were folded inside words before judging (a
+   * Cyrillic `о` in `bоmb` read as the Latin `o` a reader sees), so that the guard judged what
+   * a reader sees: per field and script pair (ISO 15924 codes, `from` → `to`), how many letters.
+   * Never the text itself. Absent when nothing was folded.
+   * @example [{ field: 'prompt', from: 'Cyrl', to: 'Latn', count: 1 }]
+   */
+  folded?: { field: 'prompt' | 'response'; from: string; to: string; count: number }[];
   /** For response moderation: the request's own label, as the model judged it. */
   request?: { label: Label };
   /** For response moderation: what the model said about the response. */
@@ -145,3 +164,63 @@ export interface Verdict {
    */
   blocked?: boolean;
 }
+
+/** Where a model can run. `cpu` is onnxruntime-node, in Node only. */
+export const DEVICES = ['webgpu', 'wasm', 'cpu'] as const;
+
+/** Where the model runs (see {@link DEVICES}). */
+export type Device = (typeof DEVICES)[number];
+
+/**
+ * What a caller may ask for: `auto` picks for them (see `GuardOptions.device`); `cpu` is never
+ * asked for, it is what Node runs on.
+ */
+export const DEVICE_CHOICES = ['auto', 'webgpu', 'wasm'] as const;
+
+/** A device as asked for (see {@link DEVICE_CHOICES}). */
+export type DeviceChoice = (typeof DEVICE_CHOICES)[number];
+
+/** Weight formats a model can ship, by transformers.js' names. */
+export const DTYPES = ['fp32', 'fp16', 'q8', 'q4', 'q4f16'] as const;
+
+/** A weight format (see {@link DTYPES}). */
+export type Dtype = (typeof DTYPES)[number];
+
+/** What is loaded and where it runs: visible to users so that a fallback is never silent. */
+export interface GuardInfo {
+  /** Id of the model (a preset id, or the manifest's own id). */
+  model: string;
+  /** The model family whose prompt and answer format is spoken. */
+  family: Family;
+  /** True for lingoguard's own test models, which are not safeguards. */
+  testModel: boolean;
+  /** Whether the model writes a reasoning trace before its verdict. */
+  reasoningModel: boolean;
+  /** Where it runs. */
+  device: Device;
+  /** The weights that run. */
+  dtype: Dtype;
+  /** Why the device or dtype differs from what was asked or preferred, when it does. */
+  fallback?: string;
+  /** The model's context length in tokens. */
+  contextLength: number;
+  /** Milliseconds the load took (download, session creation, warm-up). */
+  loadMs: number;
+}
+
+/**
+ * Load progress, as a discriminated union on `status`.
+ * - `file`: one file's bytes (`loaded` of `total`, total 0 when unknown)
+ * - `total`: all files' bytes together
+ * - `ready`: loaded and warmed up
+ */
+export type ProgressEvent =
+  | { status: 'file'; file: string; loaded: number; total: number; cached?: boolean }
+  | { status: 'total'; loaded: number; total: number; files: number }
+  | { status: 'ready'; info: GuardInfo };
+
+/** One step of a streamed classification. */
+export type StreamEvent =
+  | { type: 'reasoning'; text: string }
+  | { type: 'verdict'; verdict: Verdict }
+  | { type: 'done'; verdict: Verdict };

@@ -146,7 +146,7 @@ describe('generateText', () => {
     expect(readGuardMetadata(good.providerMetadata)).toMatchObject({ blocked: false, response: { label: 'unharmful' } });
   });
 
-  test('an unknown verdict blocks by default (fail closed), and passes with uncertain: allow', async () => {
+  test("the guard's fail policy decides: unknown blocks by default, passes with the guard's onUnknown: 'allow'", async () => {
     const blocked = await generateText({
       model: wrapLanguageModel({ model: mockModel('Hi!'), middleware: guardMiddleware({ guard: malformed }) }),
       prompt: BENIGN,
@@ -154,12 +154,35 @@ describe('generateText', () => {
     }).catch((e: unknown) => e);
     expect(isGuardBlockedError(blocked) && blocked.verdict.label).toBe('unknown');
 
-    const allowed = await generateText({
-      model: wrapLanguageModel({ model: mockModel('Hi!'), middleware: guardMiddleware({ guard: malformed, uncertain: 'allow' }) }),
+    // The middleware has no rule of its own: a guard that lets `unknown` pass is followed.
+    const lenient = await createGuard({ model: 'fixture-malformed', onUnknown: 'allow' });
+    try {
+      const allowed = await generateText({
+        model: wrapLanguageModel({ model: mockModel('Hi!'), middleware: guardMiddleware({ guard: lenient }) }),
+        prompt: BENIGN,
+      });
+      expect(allowed.text).toBe('Hi!');
+      expect(readGuardMetadata(allowed.providerMetadata)?.prompt).toMatchObject({ label: 'unknown', blocked: false });
+    } finally {
+      await lenient.dispose();
+    }
+  });
+
+  test('a verdict that says nothing of blocked (a hand-made Guard) blocks: the middleware fails closed', async () => {
+    const silent: Guard = {
+      ...guard,
+      info: guard.info,
+      classify: async (input, options) => {
+        const { blocked: _, ...verdict } = await guard.classify(input, options);
+        return verdict;
+      },
+    };
+    const error = await generateText({
+      model: wrapLanguageModel({ model: mockModel('Hi!'), middleware: guardMiddleware({ guard: silent }) }),
       prompt: BENIGN,
-    });
-    expect(allowed.text).toBe('Hi!');
-    expect(readGuardMetadata(allowed.providerMetadata)?.prompt?.label).toBe('unknown');
+      maxRetries: 0,
+    }).catch((e: unknown) => e);
+    expect(isGuardBlockedError(error) && error.verdict.label).toBe('unharmful');
   });
 
   test('a guard factory is called once, and a guard failure rejects the call (never a silent pass)', async () => {

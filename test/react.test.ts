@@ -37,7 +37,7 @@ test('loads: loading with progress, then ready with the guard info', async () =>
   const events: ProgressEvent[] = [];
   const { result, renders } = renderGuard({ model: 'fixture-consistentguard', onProgress: (e) => events.push(e) });
   expect(result.current).toMatchObject({ status: 'loading', progress: 0, info: undefined, verdict: undefined, trace: '' });
-  await waitFor(() => expect(result.current.status).toBe('ready'));
+  await waitFor(() => expect(result.current.status).toBe('ready'), { timeout: 30_000 });
   expect(result.current.progress).toBe(1);
   expect(result.current.info).toMatchObject({ model: 'fixture-consistentguard', device: 'cpu', testModel: true });
   // The caller's own onProgress still gets every event; the state's progress only rises.
@@ -62,8 +62,9 @@ test('classify streams the trace into state, then sets the verdict', async () =>
   await waitFor(() => expect(result.current.status).toBe('ready'));
   expect(verdict!).toMatchObject({ label: 'harmful', categories: [{ id: 'S2' }] });
   expect(result.current).toMatchObject({ status: 'ready', verdict: { label: 'harmful' }, error: undefined });
-  // The trace state is the streamed text: it grew in pieces and ends as the model's raw output.
-  expect(result.current.trace).toBe(verdict!.raw);
+  // The trace state is the streamed reasoning: it grew in pieces, never held a tag, and ends
+  // as the verdict's own reasoning.
+  expect(result.current.trace).toBe(verdict!.reasoning);
   const traces = renders.slice(from).map((r) => r.trace).filter((t, i, all) => t !== all[i - 1]);
   expect(traces.length).toBeGreaterThan(2);
   for (const [i, t] of traces.entries()) if (i > 0) expect(t.startsWith(traces[i - 1]!)).toBe(true);
@@ -97,7 +98,8 @@ test('a new call cancels the stale one: its result and trace never reach the sta
   expect(await stale).toBeUndefined();
   expect(fresh!).toMatchObject({ label: 'unknown', timings: { generatedTokens: 6 } });
   expect(result.current.verdict).toBe(fresh!);
-  expect(result.current.trace).toBe(fresh!.raw);
+  // The trace is the fresh call's reasoning (an unclosed trace: its raw text, trimmed).
+  expect(result.current.trace).toBe(fresh!.raw.trim());
   expect(result.current.trace.length).toBeLessThan(200);
   expect(result.current).toMatchObject({ status: 'ready', error: undefined });
 });

@@ -1,11 +1,12 @@
 /**
  * Choice of device and dtype, made before anything loads: a wrong guess here cannot be undone
  * later, because after a failed WebGPU session every later session in the same worker fails
- * too (measured; see platform notes). So the adapter's features decide, not a try-and-see.
+ * too (measured on SwiftShader: after a failed q4f16 session even wasm failed in that worker).
+ * So the adapter's features decide, not a try-and-see.
  */
 import { env } from '@huggingface/transformers';
 import { BackendUnavailableError } from '../src/errors.js';
-import type { Device, Dtype } from './protocol.js';
+import type { Device, DeviceChoice, Dtype } from '../src/types.js';
 
 /** What is known about the GPU, read once from `navigator.gpu`. */
 export interface GpuSupport {
@@ -13,6 +14,14 @@ export interface GpuSupport {
   adapter: boolean;
   /** Whether the adapter has `shader-f16` (fp16 and q4f16 need it). */
   f16: boolean;
+  /**
+   * Whether the adapter is a software fallback (`isFallbackAdapter`, e.g. SwiftShader): it
+   * runs WebGPU on the CPU, tens of times slower than wasm for these models (measured by
+   * `npm run bench`), so `auto` does not take it.
+   */
+  fallbackAdapter: boolean;
+  /** The adapter's architecture or vendor as it reports it (e.g. `swiftshader`), for messages. */
+  name?: string;
 }
 
 /** The backend to run, and why it is not the one asked for when it is not. */
@@ -31,47 +40,67 @@ const PREFERENCE: Record<Device, readonly Dtype[]> = {
   cpu: ['q4', 'q8', 'fp32'],
 };
 
-/** Reads the WebGPU adapter's support; `{ adapter: false }` where there is no WebGPU. */
+/** What is known where there is no WebGPU at all (Node, or a browser without it). */
+export const NO_GPU: GpuSupport = Object.freeze({ adapter: false, f16: false, fallbackAdapter: false });
+
+/** Reads the WebGPU adapter's support; {@link NO_GPU} where there is no WebGPU. */
 export async function probeGpu(): Promise<GpuSupport> {
+  const none = NO_GPU;
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
-  if (!gpu) return { adapter: false, f16: false };
+  if (!gpu) return none;
   try {
     const adapter = await gpu.requestAdapter();
-    return adapter ? { adapter: true, f16: adapter.features.has('shader-f16') } : { adapter: false, f16: false };
+    if (!adapter) return none;
+    // `info.isFallbackAdapter` is the current spec; older browsers put it on the adapter.
+    const info = adapter.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
+    const legacy = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
+    const name = info?.architecture || info?.vendor || undefined;
+    return {
+      adapter: true,
+      f16: adapter.features.has('shader-f16'),
+      fallbackAdapter: info?.isFallbackAdapter ?? legacy ?? false,
+      ...(name ? { name } : {}),
+    };
   } catch {
-    return { adapter: false, f16: false };
+    return none;
   }
 }
 
 /**
  * Picks device and dtype from what was asked, what the model ships and what the GPU supports.
- * `auto` falls back to wasm without an adapter; an explicit `webgpu` without one is an error.
+ * `auto` takes a hardware WebGPU adapter, and wasm when there is none or only a software
+ * fallback one; an explicit `webgpu` takes any adapter, and is an error without one.
  * An f16 dtype on a GPU without `shader-f16` falls back to the next dtype the model ships.
  */
 export function chooseBackend(options: {
-  requested: 'auto' | 'webgpu' | 'wasm';
+  requested: DeviceChoice;
   dtype?: Dtype;
   available: readonly Dtype[];
   gpu: GpuSupport;
   isNode: boolean;
 }): BackendChoice {
   const { requested, available, gpu, isNode } = options;
-  const reasons: string[] = [];
+  const fallbacks: string[] = [];
   let device: Device;
   if (isNode) {
     device = 'cpu';
-    if (requested !== 'auto') reasons.push(`${requested} is not available in Node; using onnxruntime-node on the CPU`);
+    if (requested !== 'auto') fallbacks.push(`${requested} is not available in Node; using onnxruntime-node on the CPU`);
   } else if (requested === 'wasm') {
     device = 'wasm';
-  } else if (gpu.adapter) {
+  } else if (gpu.adapter && (requested === 'webgpu' || !gpu.fallbackAdapter)) {
     device = 'webgpu';
+  } else if (gpu.adapter) {
+    device = 'wasm';
+    fallbacks.push(
+      `the only WebGPU adapter is a software fallback (${gpu.name ?? 'isFallbackAdapter'}), slower than wasm; running on wasm (device: "webgpu" takes it anyway)`,
+    );
   } else if (requested === 'webgpu') {
     throw new BackendUnavailableError(
       'WebGPU was requested but no adapter is available (enable WebGPU, or use device: "auto" or "wasm").',
     );
   } else {
     device = 'wasm';
-    reasons.push('no WebGPU adapter; running on wasm');
+    fallbacks.push('no WebGPU adapter; running on wasm');
   }
 
   const usable = (dtype: Dtype) =>
@@ -84,7 +113,7 @@ export function chooseBackend(options: {
       : device === 'webgpu'
         ? `the GPU has no shader-f16 for ${dtype}`
         : `${dtype} needs WebGPU with shader-f16`;
-    reasons.push(why);
+    fallbacks.push(why);
     dtype = undefined;
   }
   dtype ??= PREFERENCE[device].find(usable) ?? available.find(usable);
@@ -94,7 +123,7 @@ export function chooseBackend(options: {
       { details: { device, available: [...available] } },
     );
   }
-  return reasons.length > 0 ? { device, dtype, fallback: reasons.join('; ') } : { device, dtype };
+  return fallbacks.length > 0 ? { device, dtype, fallback: fallbacks.join('; ') } : { device, dtype };
 }
 
 /**

@@ -8,11 +8,11 @@ import { serveLifeline } from './lifeline.js';
 // onnxruntime-web's wasm is served by the app, never fetched from a CDN.
 import { ORT_FILES } from './ort-files.js';
 import { GuardRuntime } from './runtime.js';
-import { useWasmFiles } from './session.js';
+import { setOrtWasmPaths } from './session.js';
 
 const absolute = (url: string) => new URL(url, self.location.href).href;
 // The default; a guard created with `wasmPaths` replaces it at load.
-useWasmFiles({ wasm: absolute(ORT_FILES.wasm), mjs: absolute(ORT_FILES.mjs) });
+setOrtWasmPaths({ wasm: absolute(ORT_FILES.wasm), mjs: absolute(ORT_FILES.mjs) });
 
 serveLifeline();
 exposeRuntime(

@@ -4,7 +4,7 @@
  * different ports, so nothing else orders them) and releases each proxy when its call ends.
  */
 import { expose, releaseProxy, type Endpoint, type Remote } from 'comlink';
-import { installErrorTransfer, type WorkerApi } from './protocol.js';
+import { installErrorTransfer, type WorkerApi } from '../src/protocol.js';
 
 type RemoteCallback<E> = Remote<(event: E) => void>;
 

@@ -11,9 +11,9 @@
  */
 import { env } from '@huggingface/transformers';
 import { IntegrityError, ModelLoadError } from '../src/errors.js';
-import type { ModelManifest } from '../src/manifest.js';
+import type { ModelManifest } from '../src/common/manifest.js';
 import type { ResolvedSource } from './model-source.js';
-import type { Dtype, ProgressEvent } from './protocol.js';
+import type { Dtype, ProgressEvent } from '../src/types.js';
 
 /** File name suffix of each dtype's ONNX file (transformers.js' naming). */
 const DTYPE_SUFFIX: Record<Dtype, string> = { fp32: '', fp16: '_fp16', q8: '_quantized', q4: '_q4', q4f16: '_q4f16' };
@@ -36,7 +36,7 @@ interface HashedFile {
 }
 
 /** The manifest's hashed files that a load with `dtype` reads (weights of other dtypes are not). */
-export function filesToVerify(manifest: ModelManifest, dtype: Dtype): HashedFile[] {
+function filesToVerify(manifest: ModelManifest, dtype: Dtype): HashedFile[] {
   const onnx = `onnx/model${DTYPE_SUFFIX[dtype]}.onnx`;
   return manifest.files.flatMap((file) => {
     const loaded = LOADED_FILES.has(file.path) || file.path === onnx || file.path.startsWith(`${onnx}_data`);
@@ -83,7 +83,7 @@ export async function verifyModelFiles(
  * Where transformers.js will read `path` of `source` from: its own path and URL joining, so the
  * Cache API key is the one it will look up.
  */
-export function fileLocation(source: ResolvedSource, path: string): string {
+function fileLocation(source: ResolvedSource, path: string): string {
   const { env: settings, modelId } = source;
   if (settings.allowLocalModels && settings.localModelPath !== undefined) {
     return join(settings.localModelPath, modelId, path);

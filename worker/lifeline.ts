@@ -3,7 +3,7 @@
  * takes a Web Lock and never lets go. The browser releases a context's locks when it ends, so
  * the main thread, queued on the same lock, hears of a terminated or killed worker at once.
  */
-import { LIFELINE, type LifelineMessage } from './protocol.js';
+import { LIFELINE, type LifelineMessage } from '../src/protocol.js';
 
 /** Listens for lifeline requests on this worker's global scope. */
 export function serveLifeline(): void {

@@ -4,8 +4,9 @@
  * load, so every guard loads from its own source.
  */
 import { ModelLoadError } from '../src/errors.js';
-import { parseManifest, type ModelManifest } from '../src/manifest.js';
-import { findPreset } from '../src/presets.js';
+import { parseManifest, type ModelManifest } from '../src/common/manifest.js';
+import { findPreset } from '../src/common/presets.js';
+import { DEFAULT_HUB_HOST, MANIFEST_FILE } from '../src/common/constants.js';
 
 /** The transformers.js view of a model source. */
 export interface ResolvedSource {
@@ -22,10 +23,6 @@ export interface ResolvedSource {
   };
 }
 
-/** The file in a model folder that says what the model is (a manifest). */
-export const MANIFEST_FILE = 'lingoguard.json';
-
-const DEFAULT_HUB = 'https://huggingface.co/';
 
 /**
  * Resolves `model` (preset id, manifest object, or URL / local folder holding a
@@ -80,7 +77,7 @@ export function resolveSource(
         env: {
           allowLocalModels: false,
           allowRemoteModels: true,
-          remoteHost: options.remoteHost ?? DEFAULT_HUB,
+          remoteHost: options.remoteHost ?? DEFAULT_HUB_HOST,
           remotePathTemplate: '{model}/resolve/{revision}/',
         },
       };

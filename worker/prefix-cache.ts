@@ -1,23 +1,23 @@
 /**
- * The KV cache of a family's fixed instruction, computed once per loaded model and handed to
- * every call as a new cache object, because generate() grows the cache object it is given in
- * place. Kept on the CPU, because on WebGPU the cache lives in GPU buffers that cannot be
- * cloned (ORT uploads a CPU input in one step).
+ * The KV cache of a family's fixed instruction, computed once per loaded model and fed as the
+ * past of every call that starts with it. onnxruntime only reads its inputs, so the same
+ * tensors serve every call as they are, whatever their element type (float32, or float16 in
+ * q4f16 exports) and wherever they live: on WebGPU they stay in the GPU buffers the prefill
+ * wrote, and no call uploads the instruction again. Each call's decoder grows its own copy of
+ * the state (new `present` tensors); these are never disposed but by {@link PrefixCache.dispose}.
  */
-import { DynamicCache, Tensor } from '@huggingface/transformers';
+import { Tensor } from '@huggingface/transformers';
+import type { Decoder, KvState } from './decoder.js';
 
-interface Entry {
-  name: string;
-  type: Tensor['type'];
-  dims: number[];
-  data: Tensor['data'];
-}
+/** Where the cached keys and values are kept between calls. */
+export type PrefixPlacement = 'device' | 'cpu';
 
 /** The instruction's ids and their attention keys and values. */
 export class PrefixCache {
   private constructor(
     private readonly ids: readonly number[],
-    private readonly entries: readonly Entry[],
+    private readonly state: KvState,
+    private readonly decoder: Decoder,
   ) {}
 
   /** Tokens the cache covers. */
@@ -25,26 +25,33 @@ export class PrefixCache {
     return this.ids.length;
   }
 
-  /** Copies `cache` (the result of prefilling `ids`) to the CPU, then frees it. */
-  static async capture(ids: readonly number[], cache: DynamicCache): Promise<PrefixCache> {
-    const entries: Entry[] = [];
-    for (const [name, tensor] of Object.entries(cache as Record<string, Tensor>)) {
-      const data = tensor.location === 'gpu-buffer'
-        ? ((await tensor.ort_tensor.getData()) as Tensor['data'])
-        : tensor.data.slice();
-      entries.push({ name, type: tensor.type, dims: [...tensor.dims], data });
+  /**
+   * Keeps `state` (the result of prefilling `ids`) for later calls. `cpu` copies GPU tensors
+   * to the CPU first, so that every call uploads them again: only to measure what keeping
+   * them on the device saves.
+   */
+  static async keep(ids: readonly number[], state: KvState, decoder: Decoder, placement: PrefixPlacement = 'device'): Promise<PrefixCache> {
+    let tensors = state.tensors;
+    if (placement === 'cpu') {
+      const copies: Record<string, Tensor> = {};
+      for (const [name, tensor] of Object.entries(state.tensors)) {
+        const data = tensor.location === 'gpu-buffer' ? ((await tensor.ort_tensor.getData()) as Tensor['data']) : tensor.data;
+        copies[name] = new Tensor(tensor.type, data, [...tensor.dims]);
+      }
+      await decoder.release(state);
+      tensors = copies;
     }
-    await cache.dispose();
-    return new PrefixCache([...ids], entries);
+    return new PrefixCache([...ids], { tensors, length: state.length, borrowed: true }, decoder);
   }
 
-  /**
-   * A fresh cache for an input that starts with the cached ids (and goes on), else undefined.
-   * Fresh tensors around the same CPU arrays: ORT only reads its inputs, and generate() grows a
-   * cache by replacing its entries with new tensors, never by writing into the old ones.
-   */
-  copyFor(ids: readonly number[]): DynamicCache | undefined {
+  /** The cached state, borrowed, for an input that starts with the cached ids and goes on; else undefined. */
+  stateFor(ids: readonly number[]): KvState | undefined {
     if (ids.length <= this.ids.length || this.ids.some((id, i) => ids[i] !== id)) return undefined;
-    return new DynamicCache(Object.fromEntries(this.entries.map((e) => [e.name, new Tensor(e.type, e.data, e.dims)])));
+    return this.state;
+  }
+
+  /** Frees the cached tensors (GPU buffers on WebGPU). */
+  async dispose(): Promise<void> {
+    await this.decoder.release({ ...this.state, borrowed: false });
   }
 }

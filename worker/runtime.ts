@@ -4,52 +4,58 @@
  * verdict is the same wherever it is computed.
  */
 import { AbortedError, InvalidInputError, ModelLoadError } from '../src/errors.js';
-import { getFormat, modelInput } from '../src/formats/index.js';
+import { answerAllowance } from '../src/common/formats/allowance.js';
+import { getFormat, modelInput } from '../src/common/formats/index.js';
 import {
   moderationMode,
   type GuardFormat,
   type ModerationMode,
   type ParsedAnswer,
   type RenderChatTemplate,
-} from '../src/formats/format.js';
-import { chatTemplateRenderer } from '../src/formats/render.js';
-import { normalizeInput, worstVerdict } from '../src/input.js';
-import { detectLanguage } from '../src/language.js';
-import type { ModelManifest } from '../src/manifest.js';
-import type { ModerationInput, Verdict } from '../src/types.js';
-import { chooseBackend, crashOnDeviceLoss, probeGpu } from './backend.js';
+} from '../src/common/formats/format.js';
+import { chatTemplateRenderer } from '../src/common/formats/render.js';
+import { ReasoningStream } from '../src/common/formats/visible-reasoning.js';
+import { normalizeInput, worstVerdict } from '../src/common/input.js';
+import type { ModelManifest } from '../src/common/manifest.js';
+import { NO_GPU, chooseBackend, crashOnDeviceLoss, probeGpu } from './backend.js';
 import { verifyModelFiles } from './integrity.js';
 import { resolveManifest, resolveSource } from './model-source.js';
-import type {
-  ClassifyRequest,
-  GuardInfo,
-  LoadRequest,
-  ProgressEvent,
-  StreamEvent,
-  WorkerApi,
-} from './protocol.js';
-import { ModelSession, useWasmFiles, type GenerateOptions, type Generation } from './session.js';
-import { verdictCandidates, type VerdictCandidates } from './verdict-score.js';
+import type { ClassifyRequest, LoadRequest, WorkerApi } from '../src/protocol.js';
+import type { GuardInfo, ModerationInput, ProgressEvent, StreamEvent, Verdict } from '../src/types.js';
+import { ModelSession, setOrtWasmPaths, type GenerateOptions, type Generation } from './session.js';
+import { VerdictReader, wholeWordTokens } from './verdict-score.js';
 
-/** Tokens a reasoning answer may take when the caller sets no limit (the paper's GRPO cap). */
-const DEFAULT_MAX_NEW_TOKENS = { reasoning: 2048, plain: 32 } as const;
-
-/** The answer's token allowance when a call sets none; also what windows leave free for it. */
-function defaultMaxNewTokens(manifest: ModelManifest): number {
-  return manifest.reasons ? DEFAULT_MAX_NEW_TOKENS.reasoning : DEFAULT_MAX_NEW_TOKENS.plain;
+/**
+ * The answer's token allowance when a call sets none; also what windows leave free for it:
+ * the family's longest well-formed answer in the model's own tokens, plus a margin (and the
+ * trace's cap for a reasoning family).
+ */
+function defaultMaxNewTokens(loaded: Loaded, mode: ModerationMode): number {
+  return answerAllowance(loaded.format, loaded.session.tokenizer, mode);
 }
+
+/**
+ * Fast mode's verdict is `unknown` when the verdict words together get less probability than
+ * this after the opening: the model would write something else there.
+ */
+const MIN_FAST_VERDICT_MASS = 0.25;
 
 /** Share of a window repeated in the next one, so no word is lost at a window's edge. */
 const WINDOW_OVERLAP = 0.125;
 
+/** The language detector, loaded with the model (its trigram data weighs ~0.3 MB). */
+type LanguageModule = typeof import('../src/common/language.js');
+
 interface Loaded {
+  /** Loaded with the model, not with the worker: a worker that fails before that stays light. */
+  language: LanguageModule;
   manifest: ModelManifest;
   format: GuardFormat;
   session: ModelSession;
   /** The model's own chat template, for families that use one. */
   render?: RenderChatTemplate;
-  /** Token ids of the verdict words, to read the score. */
-  candidates: VerdictCandidates;
+  /** Reads the verdict words' probabilities, for the score and fast mode. */
+  reader: VerdictReader;
   info: GuardInfo;
 }
 
@@ -70,7 +76,7 @@ export class GuardRuntime implements WorkerApi {
   async load(request: LoadRequest, onProgress?: (event: ProgressEvent) => void): Promise<GuardInfo> {
     const started = performance.now();
     const { manifest, folder } = await resolveManifest(request.model, this.platform.readText);
-    const gpu = this.platform.isNode ? { adapter: false, f16: false } : await probeGpu();
+    const gpu = this.platform.isNode ? NO_GPU : await probeGpu();
     const choice = chooseBackend({
       requested: request.device,
       dtype: request.dtype,
@@ -84,7 +90,7 @@ export class GuardRuntime implements WorkerApi {
       remoteHost: request.remoteHost,
     });
     await verifyModelFiles(manifest, source, choice.dtype, onProgress); // integrity (issue 8)
-    if (request.wasmPaths) useWasmFiles(request.wasmPaths);
+    if (request.wasmPaths) setOrtWasmPaths(request.wasmPaths);
     const session = await ModelSession.load(source, choice, onProgress);
     if (choice.device === 'webgpu') crashOnDeviceLoss(); // a lost GPU replaces the worker (issue 8)
     const format = getFormat(manifest.family);
@@ -92,7 +98,7 @@ export class GuardRuntime implements WorkerApi {
       model: manifest.id,
       family: manifest.family,
       testModel: manifest.testModel,
-      reasons: manifest.reasons,
+      reasoningModel: manifest.reasoningModel,
       device: choice.device,
       dtype: choice.dtype,
       ...(choice.fallback === undefined ? {} : { fallback: choice.fallback }),
@@ -100,8 +106,9 @@ export class GuardRuntime implements WorkerApi {
       loadMs: 0,
     };
     const render = format.usesChatTemplate ? chatTemplateRenderer(session.tokenizer, format) : undefined;
-    const candidates = verdictCandidates(session.tokenizer, format.verdict.words);
-    this.loaded = { manifest, format, session, info, candidates, ...(render ? { render } : {}) };
+    const reader = new VerdictReader(session.tokenizer, format.verdict.words, wholeWordTokens(session.tokenizer, format.verdict.words));
+    const language = await import('../src/common/language.js');
+    this.loaded = { manifest, format, session, info, reader, language, ...(render ? { render } : {}) };
     await this.cacheInstruction();
     if (request.warmUp !== false) await this.warmUp();
     info.loadMs = Math.round(performance.now() - started);
@@ -131,35 +138,41 @@ export class GuardRuntime implements WorkerApi {
     try {
       if (this.aborted.has(request.id)) throw new AbortedError();
       const loaded = this.requireLoaded();
-      const { input } = normalizeInput(request.input);
+      const { input, folded } = normalizeInput(request.input);
       const windows = this.windows(loaded, input);
-      const maxNewTokens = request.maxNewTokens ?? defaultMaxNewTokens(loaded.manifest);
       const mode = moderationMode(input);
+      const maxNewTokens = request.maxNewTokens ?? defaultMaxNewTokens(loaded, mode);
       let worst: { generation: Generation & { reasoningCut?: boolean }; parsed: ReturnType<GuardFormat['parse']> } | undefined;
       let verdictSent = false;
       const budget = request.mode === 'fast' ? 0 : request.maxReasoningTokens;
-      for (const ids of windows) {
+      for (const [index, ids] of windows.entries()) {
+        // `reasoning` events carry the trace's prose only: never a tag or an answer line. A
+        // text judged in several windows streams each window's trace after a blank line.
+        const separator = index === 0 ? '' : '\n\n';
+        const trace = onEvent && new ReasoningStream(loaded.manifest.family, (text) => {
+          onEvent({ type: 'reasoning', text: trace?.started ? text : separator + text });
+        });
         const options: GenerateOptions = {
           maxNewTokens,
           isComplete: (text) => loaded.format.isComplete(text, mode),
           shouldStop: () => this.aborted.has(request.id),
-          onText: (text) => onEvent?.({ type: 'reasoning', text }),
-          verdict: { opening: loaded.format.verdict.opening(mode), candidates: loaded.candidates },
+          ...(trace ? { onText: (text: string) => trace.push(text) } : {}),
+          verdict: { opening: loaded.format.verdict.opening(mode), reader: loaded.reader },
           ...(loaded.format.reasoning ? { reasoningClosed: loaded.format.reasoning.isClosed } : {}),
           ...(request.usePrefixCache === false ? { usePrefixCache: false } : {}),
         };
         const fast = request.mode === 'fast' ? await this.fastVerdict(loaded, ids, mode, options) : undefined;
         const generation = fast?.generation ?? (await this.answer(loaded, ids, budget, options));
         if (generation.stopReason === 'aborted') throw new AbortedError();
-        const parsed = fast?.parsed ?? loaded.format.parse(generation.text, mode);
+        const parsed = fast?.parsed ?? this.parse(loaded, generation, mode);
         if (!worst || worstVerdict([worst.parsed.label, parsed.label]) !== worst.parsed.label) worst = { generation, parsed };
         if (windows.length === 1 && onEvent) {
-          onEvent({ type: 'verdict', verdict: this.verdict(loaded, input, worst, started, windows) });
+          onEvent({ type: 'verdict', verdict: this.verdict(loaded, input, worst, started, windows, folded) });
           verdictSent = true;
         }
       }
       if (!worst) throw new InvalidInputError('Nothing to classify.');
-      const verdict = this.verdict(loaded, input, worst, started, windows);
+      const verdict = this.verdict(loaded, input, worst, started, windows, folded);
       if (!verdictSent) onEvent?.({ type: 'verdict', verdict });
       onEvent?.({ type: 'done', verdict });
       return verdict;
@@ -170,10 +183,11 @@ export class GuardRuntime implements WorkerApi {
 
   /**
    * Fast mode in one forward pass: the family's fast opening is written after the prompt (an
-   * empty trace, then the verdict's opening), and the verdict is the likelier of the two verdict
-   * words at the next step, its probability the score. Undefined when the family or mode has no
-   * such opening or the model spells no verdict word whole: then fast mode lets the model write
-   * its short answer after an empty trace instead.
+   * empty trace, then the verdict's opening), both are prefilled together, and the verdict is
+   * the likeliest verdict word at the next position (each word's whole token sequence, the
+   * later tokens from a side pass of a few tokens), its probability the score. Undefined when
+   * the family has no such opening for this mode: then fast mode lets the model write its
+   * short answer after an empty trace instead.
    */
   private async fastVerdict(
     loaded: Loaded,
@@ -184,20 +198,45 @@ export class GuardRuntime implements WorkerApi {
     const opening = loaded.format.verdict.fastOpening?.(mode);
     if (opening === undefined) return undefined;
     const openingIds = loaded.session.tokenizer.encode(opening, { add_special_tokens: false });
-    const { onText: _stream, reasoningClosed: _count, ...rest } = options;
-    const step = await loaded.session.generate([...ids, ...openingIds], {
-      ...rest,
-      maxNewTokens: 1,
-      isComplete: () => false,
-      priorText: opening,
-    });
-    if (step.score === undefined || step.stopReason === 'aborted') return undefined;
-    const label = step.score >= 0.5 ? 'harmful' : 'unharmful';
-    options.onText?.(opening + step.text);
+    const read = await loaded.session.readVerdict(ids, { text: opening, ids: openingIds }, loaded.reader, options);
+    const { reading } = read;
+    const word = reading ? loaded.session.tokenizer.decode([...reading.ids], { skip_special_tokens: true }) : '';
+    const text = opening + word;
+    options.onText?.(text);
+    const mass = reading ? Object.values(reading.mass).reduce((sum, p) => sum + p, 0) : 0;
+    // A model that would write something else here has given no verdict: never a silent pass.
+    const parsed: ParsedAnswer = reading && mass >= MIN_FAST_VERDICT_MASS
+      ? { label: reading.label, categories: [], reasoning: '' }
+      : {
+          label: 'unknown',
+          categories: [],
+          reasoning: '',
+          problem: `after ${JSON.stringify(opening)} the model gives its verdict words ${(mass * 100).toPrecision(2)}% probability: it would write something else`,
+        };
     return {
-      generation: { ...step, text: opening + step.text, reasoningTokens: 0, reasoningCut: true },
-      parsed: { label, categories: [], reasoning: '' },
+      generation: {
+        text,
+        ids: [...(reading?.ids ?? [])],
+        tokens: reading?.ids.length ?? 0,
+        stopReason: read.aborted ? 'aborted' : 'complete',
+        firstTokenMs: read.firstTokenMs,
+        completeMs: read.firstTokenMs,
+        cachedTokens: read.cachedTokens,
+        forwardPasses: read.forwardPasses,
+        forwardTokens: read.forwardTokens,
+        ...(reading ? { score: reading.score } : {}),
+        reasoningTokens: 0,
+        reasoningCut: true,
+      },
+      parsed,
     };
+  }
+
+  /** Reads an answer; one that greedy decoding ended in a loop is `unknown`, and says so. */
+  private parse(loaded: Loaded, generation: Generation, mode: ModerationMode): ParsedAnswer {
+    const parsed = loaded.format.parse(generation.text, mode);
+    if (generation.stopReason !== 'loop') return parsed;
+    return { label: 'unknown', categories: [], reasoning: parsed.reasoning, problem: generation.problem ?? 'the model repeats itself' };
   }
 
   /**
@@ -232,6 +271,8 @@ export class GuardRuntime implements WorkerApi {
       text: priorText + rest.text,
       ids: [...(reasoning?.ids ?? []), ...closeIds, ...rest.ids],
       tokens: (reasoning?.tokens ?? 0) + rest.tokens,
+      forwardPasses: (reasoning?.forwardPasses ?? 0) + rest.forwardPasses,
+      forwardTokens: (reasoning?.forwardTokens ?? 0) + rest.forwardTokens,
       reasoningTokens: reasoning?.tokens ?? 0,
       firstTokenMs: reasoning?.firstTokenMs ?? rest.firstTokenMs,
       reasoningCut: true,
@@ -245,7 +286,7 @@ export class GuardRuntime implements WorkerApi {
    */
   private windows(loaded: Loaded, input: ModerationInput): number[][] {
     const encoded = modelInput(loaded.format, input, loaded.session.tokenizer, loaded.render);
-    const budget = Math.max(16, loaded.manifest.contextLength - defaultMaxNewTokens(loaded.manifest));
+    const budget = Math.max(16, loaded.manifest.contextLength - defaultMaxNewTokens(loaded, moderationMode(input)));
     if (encoded.ids.length <= budget) return [encoded.ids];
     const [start, end] = encoded.userRanges.at(-1) ?? [0, 0];
     const fixed = encoded.ids.length - (end - start);
@@ -273,6 +314,7 @@ export class GuardRuntime implements WorkerApi {
     judged: { generation: Generation & { reasoningCut?: boolean }; parsed: ReturnType<GuardFormat['parse']> },
     started: number,
     windows: number[][],
+    folded: NonNullable<Verdict['folded']>,
   ): Verdict {
     const { generation, parsed } = judged;
     const promptTokens = windows.reduce((sum, ids) => sum + ids.length, 0);
@@ -282,7 +324,7 @@ export class GuardRuntime implements WorkerApi {
       reasoning: parsed.reasoning,
       ...(generation.score === undefined ? {} : { score: generation.score }),
       ...(generation.reasoningCut ? { reasoningCut: true } : {}),
-      language: detectLanguage(input.response ?? input.prompt),
+      language: loaded.language.detectLanguage(input.response ?? input.prompt),
       model: loaded.manifest.id,
       timings: {
         totalMs: Math.round(performance.now() - started),
@@ -292,10 +334,13 @@ export class GuardRuntime implements WorkerApi {
         cachedTokens: generation.cachedTokens,
         generatedTokens: generation.tokens,
         ...(generation.reasoningTokens === undefined ? {} : { reasoningTokens: generation.reasoningTokens }),
+        forwardPasses: generation.forwardPasses,
+        forwardTokens: generation.forwardTokens,
       },
       // The judged window's answer: for a text judged in windows, the worst one.
       raw: generation.text,
       ...(windows.length > 1 ? { windows: windows.length } : {}),
+      ...(folded.length > 0 ? { folded } : {}),
       ...(parsed.problem === undefined ? {} : { problem: parsed.problem }),
       ...(parsed.request === undefined ? {} : { request: parsed.request }),
       ...(parsed.response === undefined ? {} : { response: parsed.response }),

@@ -1,41 +1,41 @@
 /**
- * One loaded model: tokenizer and ONNX session through transformers.js, and greedy generation
- * that streams text, stops the moment the answer is complete, stops between decode steps on
- * request, reuses the instruction's KV cache, and reads the verdict word's probability.
- * Everything here is the same in a browser worker and in Node.
+ * One loaded model: tokenizer and ONNX session through transformers.js, and a decode loop of
+ * our own on its forward pass (see {@link Decoder}) that streams text, stops the moment the
+ * answer is complete, on any of the model's end tokens, between decode steps on request, or
+ * when greedy decoding is caught in a loop; reuses the instruction's KV cache; and reads the
+ * verdict words' probabilities. Everything here is the same in a browser worker and in Node.
  */
 import {
   AutoModelForCausalLM,
   AutoTokenizer,
-  DynamicCache,
-  LogitsProcessorList,
-  StoppingCriteria,
-  Tensor,
   env,
   type PreTrainedModel,
   type PreTrainedTokenizer,
   type ProgressInfo,
 } from '@huggingface/transformers';
 import { ModelLoadError } from '../src/errors.js';
-import { PrefixCache } from './prefix-cache.js';
+import { Decoder, type KvState, type Meter, type Step } from './decoder.js';
+import { IncrementalText } from './detokenizer.js';
+import { LoopGuard } from './loop-guard.js';
+import { PrefixCache, type PrefixPlacement } from './prefix-cache.js';
 import type { ResolvedSource } from './model-source.js';
-import type { Device, Dtype, ProgressEvent } from './protocol.js';
-import { VerdictScorer, type VerdictCandidates } from './verdict-score.js';
+import type { Device, Dtype, ProgressEvent } from '../src/types.js';
+import type { VerdictReader, VerdictReading } from './verdict-score.js';
 
-/** How one generation ended. */
-export type StopReason = 'eos' | 'complete' | 'limit' | 'aborted';
+/** How one generation ended. `loop`: greedy decoding repeated itself (see {@link LoopGuard}). */
+export type StopReason = 'eos' | 'complete' | 'limit' | 'aborted' | 'loop';
 
 /** What to do while generating. */
 export interface GenerateOptions {
   maxNewTokens: number;
   /** True once the text holds the whole answer: generation stops right there. */
   isComplete: (text: string) => boolean;
-  /** Polled between decode steps; true stops generation. */
+  /** Polled between forward passes; true stops generation. */
   shouldStop: () => boolean;
   /** Newly decoded text, in order, never splitting a character. */
   onText?: (delta: string) => void;
-  /** Where the verdict word comes and which token ids spell each verdict, to read a score. */
-  verdict?: { opening: RegExp; candidates: VerdictCandidates };
+  /** Where the verdict word comes and how to read its probability, to give a score. */
+  verdict?: { opening: RegExp; reader: VerdictReader };
   /** Whether to reuse the cached instruction prefix when `ids` starts with it. @default true */
   usePrefixCache?: boolean;
   /**
@@ -47,28 +47,46 @@ export interface GenerateOptions {
   reasoningClosed?: (text: string) => boolean;
 }
 
+/** The model's work for one call, counted. */
+export interface Work {
+  /** Prompt tokens served from the instruction cache rather than computed. */
+  cachedTokens: number;
+  /** Forward passes (session runs), prefill chunks and verdict side passes included. */
+  forwardPasses: number;
+  /** Tokens fed through the model: uncached prompt, generated tokens fed back, verdict words. */
+  forwardTokens: number;
+}
+
 /** The text generated, and how it ended. */
-export interface Generation {
+export interface Generation extends Work {
   /** The answer, cut exactly where it became complete. */
   text: string;
   /** The generated token ids (up to the last one decoded). */
   ids: number[];
   tokens: number;
   stopReason: StopReason;
+  /** Why generation ended early, in words, when it was a loop. */
+  problem?: string;
   /** Milliseconds from the call to the first generated token. */
   firstTokenMs: number;
   /** Milliseconds from the call to the moment `isComplete` first held. */
   completeMs?: number;
   /** Probability of `harmful` against `unharmful` at the verdict word, when it was read. */
   score?: number;
-  /** Prompt tokens served from the instruction cache rather than computed. */
-  cachedTokens: number;
   /** Tokens generated before the reasoning closed (all of them when it never did). */
   reasoningTokens?: number;
 }
 
+/** The verdict word read right after a prompt and an opening, in one pass (fast mode). */
+export interface VerdictRead extends Work {
+  /** Undefined when the model gave neither verdict word any probability. */
+  reading?: VerdictReading;
+  aborted: boolean;
+  firstTokenMs: number;
+}
+
 /** Points onnxruntime-web at the app's own copies of its wasm files (absolute URLs). */
-export function useWasmFiles(paths: { wasm: string; mjs: string }): void {
+export function setOrtWasmPaths(paths: { wasm: string; mjs: string }): void {
   const wasm = env.backends.onnx.wasm;
   if (wasm) wasm.wasmPaths = paths;
 }
@@ -76,11 +94,19 @@ export function useWasmFiles(paths: { wasm: string; mjs: string }): void {
 /** A loaded tokenizer + model pair. */
 export class ModelSession {
   private prefix: PrefixCache | undefined;
+  private readonly decoder: Decoder;
 
   private constructor(
     readonly tokenizer: PreTrainedTokenizer,
     private readonly model: PreTrainedModel,
-  ) {}
+  ) {
+    this.decoder = new Decoder(model, (tokenizer as unknown as { eos_token_id?: number }).eos_token_id);
+  }
+
+  /** Every token id that ends generation. */
+  get endTokens(): ReadonlySet<number> {
+    return this.decoder.endTokens;
+  }
 
   /** Loads tokenizer and model from `source` on `device` with `dtype`. */
   static async load(
@@ -98,7 +124,6 @@ export class ModelSession {
         device: backend.device,
         dtype: backend.dtype,
       });
-      yieldBeforeEachStep(model);
       return new ModelSession(tokenizer, model);
     } catch (cause) {
       throw new ModelLoadError(
@@ -110,190 +135,227 @@ export class ModelSession {
 
   /**
    * Prefills `ids` (the family's fixed instruction) once and keeps its KV cache, so that
-   * every later input that starts with them skips that part of the prompt.
+   * every later input that starts with them skips that part of the prompt. `placement: 'cpu'`
+   * only serves to measure what keeping it on the GPU saves.
    */
-  async cachePrefix(ids: readonly number[]): Promise<void> {
+  async cachePrefix(ids: readonly number[], placement: PrefixPlacement = 'device'): Promise<void> {
+    await this.prefix?.dispose();
     this.prefix = undefined;
     if (ids.length === 0) return;
-    const out = (await this.model.generate({
-      inputs: idTensor(ids),
-      attention_mask: maskTensor(ids.length),
-      max_new_tokens: 1,
-      do_sample: false,
-      return_dict_in_generate: true,
-    })) as { past_key_values: DynamicCache };
-    this.prefix = await PrefixCache.capture(ids, out.past_key_values);
+    const step = await this.decoder.prefill(ids, undefined, { passes: 0, tokens: 0 });
+    this.prefix = await PrefixCache.keep(ids, step!.state, this.decoder, placement);
   }
 
-  /** Greedy generation after `ids` (the whole model input, already encoded). */
+  /**
+   * Greedy generation after `ids` (the whole model input, already encoded). Greedy, because
+   * a verdict must be the same for the same input, here and in explain(), with and without
+   * the cache, and the argmax is that by construction (a seeded sampler is too, but a 1e-6
+   * logit difference between the cached and the computed prefix can move a sampled token
+   * across a threshold); the loop guard ends the repetition greedy decoding can fall into.
+   */
   async generate(ids: readonly number[], options: GenerateOptions): Promise<Generation> {
     const started = performance.now();
-    const criterion = new AnswerCriterion(this.tokenizer, ids.length, options, started);
-    const cache = options.usePrefixCache === false ? undefined : this.prefix?.copyFor(ids);
-    const scorer = options.verdict
-      ? new VerdictScorer(options.verdict.opening, options.verdict.candidates, () => criterion.textSoFar)
-      : undefined;
-    const processors = new LogitsProcessorList();
-    if (scorer) processors.push(scorer);
+    const meter: Meter = { passes: 0, tokens: 0 };
+    const { past, cachedTokens } = this.pastFor(ids, options.usePrefixCache);
+    const answer = new Answer(this.tokenizer, options, started);
+    let step: Step | undefined = await this.decoder.prefill(ids.slice(cachedTokens), past, meter, options.shouldStop);
+    if (!step) answer.stop('aborted');
+    const guard = new LoopGuard(options.maxNewTokens);
+    let score: number | undefined;
     try {
-      await this.model.generate({
-        inputs: idTensor(ids),
-        attention_mask: maskTensor(ids.length),
-        max_new_tokens: options.maxNewTokens,
-        do_sample: false,
-        stopping_criteria: [criterion],
-        logits_processor: processors,
-        ...(cache ? { past_key_values: cache } : {}),
-      });
+      while (step) {
+        const next = argmax(step.logits);
+        // The verdict word starts where the opening holds for the last time before it.
+        const verdict = options.verdict;
+        if (verdict && verdict.opening.test(answer.full) && !verdict.opening.test(answer.fullWith(next))) {
+          const reading = await verdict.reader.read(answer.full, step.logits, step.state, this.decoder, meter);
+          if (reading) score = reading.score;
+        }
+        if (answer.push(next, this.decoder.endTokens.has(next))) break;
+        const loop = guard.push(next);
+        if (loop) {
+          answer.stop('loop', `the model repeats itself: a cycle of ${loop.period} tokens over the last ${loop.span}`);
+          break;
+        }
+        if (answer.tokens >= options.maxNewTokens) break;
+        step = await this.decoder.step(next, step.state, meter);
+      }
     } finally {
-      // A cache handed to generate() is kept alive by it (and grown in place): ours to free.
-      await cache?.dispose();
+      await this.decoder.release(step?.state);
     }
-    return { ...criterion.result(), cachedTokens: cache ? this.prefix!.length : 0, ...scorer?.result() };
+    return {
+      ...answer.result(),
+      cachedTokens,
+      forwardPasses: meter.passes,
+      forwardTokens: meter.tokens,
+      ...(score === undefined ? {} : { score }),
+    };
   }
 
-  /** Frees the ONNX session and its GPU buffers, and drops the prefix cache (CPU arrays). */
+  /**
+   * Fast mode's one forward pass: the prompt `ids` (its uncached part) and the `opening`'s ids
+   * in one prefill, then the verdict words' probabilities from its last position, with a side
+   * pass of a few tokens for each word that takes several.
+   */
+  async readVerdict(
+    ids: readonly number[],
+    opening: { text: string; ids: readonly number[] },
+    reader: VerdictReader,
+    options: Pick<GenerateOptions, 'shouldStop' | 'usePrefixCache'>,
+  ): Promise<VerdictRead> {
+    const started = performance.now();
+    const meter: Meter = { passes: 0, tokens: 0 };
+    const all = [...ids, ...opening.ids];
+    const { past, cachedTokens } = this.pastFor(all, options.usePrefixCache);
+    const step = await this.decoder.prefill(all.slice(cachedTokens), past, meter, options.shouldStop);
+    const work = () => ({ cachedTokens, forwardPasses: meter.passes, forwardTokens: meter.tokens, firstTokenMs: performance.now() - started });
+    if (!step) return { aborted: true, ...work() };
+    try {
+      const reading = await reader.read(opening.text, step.logits, step.state, this.decoder, meter);
+      return { aborted: false, ...(reading ? { reading } : {}), ...work() };
+    } finally {
+      await this.decoder.release(step.state);
+    }
+  }
+
+  /** Frees the ONNX session and its GPU buffers, and the prefix cache. */
   async dispose(): Promise<void> {
+    await this.prefix?.dispose();
     this.prefix = undefined;
     await this.model.dispose();
+  }
+
+  private pastFor(ids: readonly number[], usePrefixCache: boolean | undefined): { past?: KvState; cachedTokens: number } {
+    const past = usePrefixCache === false ? undefined : this.prefix?.stateFor(ids);
+    return past ? { past, cachedTokens: past.length } : { cachedTokens: 0 };
   }
 }
 
 /**
- * Decodes the generated tokens after every step: streams the new text, and stops generation
- * when the answer is complete or the caller asks. Decoding the whole answer each step (rather
- * than token by token) keeps multi-byte characters split across tokens intact.
+ * The answer as it is generated: its text (decoded so that multi-byte characters split
+ * across tokens stay intact), the stream of new text, and why it ended.
  */
-class AnswerCriterion extends StoppingCriteria {
-  private text = '';
-  private ids: number[] = [];
+class Answer {
+  private readonly text: IncrementalText;
   private previous = '';
   private emitted = 0;
-  private tokens = 0;
+  private cut: string | undefined;
   private stopReason: StopReason = 'limit';
+  private problem: string | undefined;
   private firstTokenMs = 0;
   private completeMs: number | undefined;
   private reasoningTokens: number | undefined;
 
   constructor(
-    private readonly tokenizer: PreTrainedTokenizer,
-    private readonly promptLength: number,
+    tokenizer: PreTrainedTokenizer,
     private readonly options: GenerateOptions,
     private readonly started: number,
   ) {
-    super();
+    this.text = new IncrementalText(tokenizer);
   }
 
-  /** The answer so far (prior text included), before the token now being chosen. */
-  get textSoFar(): string {
-    return this.prior + this.text;
+  get tokens(): number {
+    return this.text.tokens.length;
+  }
+
+  /** The answer so far, prior text included. */
+  get full(): string {
+    return this.prior + this.text.text;
+  }
+
+  /** The answer with `id` appended, prior text included. */
+  fullWith(id: number): string {
+    return this.prior + this.text.peek(id);
   }
 
   private get prior(): string {
     return this.options.priorText ?? '';
   }
 
-  // Typed `number[][]` upstream; the ids are bigint at run time.
-  override _call(inputIds: number[][]): boolean[] {
-    const row = (inputIds[0] ?? []) as unknown as bigint[];
-    const generated = row.slice(this.promptLength);
-    this.ids = generated.map(Number);
-    this.tokens = generated.length;
+  /** Ends the answer for `reason` (before or after its last token). */
+  stop(reason: StopReason, problem?: string): void {
+    this.stopReason = reason;
+    this.problem = problem;
+  }
+
+  /** Adds the chosen token; true when generation ends with it. */
+  push(id: number, isEnd: boolean): boolean {
+    this.previous = this.text.text;
+    const text = this.text.push(id);
     if (this.tokens === 1) this.firstTokenMs = performance.now() - this.started;
-    this.previous = this.text;
-    this.text = this.tokenizer.decode(generated, { skip_special_tokens: true });
     // The token that closes the reasoning is the first one of the answer, not of the trace.
-    if (this.reasoningTokens === undefined && this.options.reasoningClosed?.(this.prior + this.text)) {
+    if (this.reasoningTokens === undefined && this.options.reasoningClosed?.(this.prior + text)) {
       this.reasoningTokens = this.tokens - 1;
     }
     let stop = false;
-    if (this.options.isComplete(this.prior + this.text)) {
-      this.completeMs ??= performance.now() - this.started;
-      this.text = this.shortestComplete();
-      this.stopReason = 'complete';
+    if (this.options.isComplete(this.prior + text)) {
+      this.completeMs = performance.now() - this.started;
+      this.cut = this.shortestComplete(text);
+      this.stop('complete');
       stop = true;
     } else if (this.options.shouldStop()) {
-      this.stopReason = 'aborted';
+      this.stop('aborted');
       stop = true;
-    } else if (this.isEos(generated.at(-1))) {
-      this.stopReason = 'eos';
+    } else if (isEnd) {
+      this.stop('eos');
+      stop = true;
     }
-    this.stream();
-    return [stop];
+    this.stream(this.cut ?? text);
+    return stop;
   }
 
-  result(): Pick<Generation, 'text' | 'ids' | 'tokens' | 'stopReason' | 'firstTokenMs' | 'completeMs' | 'reasoningTokens'> {
-    this.stream(true);
+  result(): Omit<Generation, keyof Work | 'score'> {
+    // The whole decode is the reference: it differs from the incremental one only if a
+    // decoder rewrites text far back, and then the whole decode wins.
+    const text = this.cut ?? this.text.whole();
+    this.stream(text, true);
     const reasoningTokens = this.options.reasoningClosed ? (this.reasoningTokens ?? this.tokens) : undefined;
     return {
       ...(reasoningTokens === undefined ? {} : { reasoningTokens }),
-      text: this.text,
-      ids: this.ids,
+      text,
+      ids: [...this.text.tokens],
       tokens: this.tokens,
       stopReason: this.stopReason,
+      ...(this.problem === undefined ? {} : { problem: this.problem }),
       firstTokenMs: this.firstTokenMs,
       ...(this.completeMs === undefined ? {} : { completeMs: this.completeMs }),
     };
   }
 
   /**
-   * The last token may carry characters past the end of the answer (`</judge>\n`): cut the
-   * text at the shortest prefix that is already complete.
+   * The last token may carry characters past the end of the answer (`</judge>\n`): the
+   * shortest prefix of the text that is already complete.
    */
-  private shortestComplete(): string {
-    for (let end = this.previous.length + 1; end < this.text.length; end++) {
-      const candidate = this.text.slice(0, end);
+  private shortestComplete(text: string): string {
+    for (let end = this.previous.length + 1; end < text.length; end++) {
+      const candidate = text.slice(0, end);
       if (this.options.isComplete(this.prior + candidate)) return candidate;
     }
-    return this.text;
+    return text;
   }
 
-  private stream(final = false): void {
+  private stream(text: string, final = false): void {
     // A trailing U+FFFD is usually half of a character whose next byte is still to come.
-    const end = !final && this.text.endsWith('\uFFFD') ? this.text.length - 1 : this.text.length;
+    const end = !final && text.endsWith('\uFFFD') ? text.length - 1 : text.length;
     if (end > this.emitted) {
-      this.options.onText?.(this.text.slice(this.emitted, end));
+      this.options.onText?.(text.slice(this.emitted, end));
       this.emitted = end;
     }
   }
+}
 
-  private isEos(id: bigint | undefined): boolean {
-    const eos = (this.tokenizer as unknown as { eos_token_id?: number }).eos_token_id;
-    return id !== undefined && eos !== undefined && BigInt(eos) === id;
+/** The id of the largest logit (the first one on a tie, as transformers.js' greedy sampler). */
+function argmax(logits: Float32Array): number {
+  let best = 0;
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) {
+    const value = logits[i]!;
+    if (value > max) {
+      max = value;
+      best = i;
+    }
   }
-}
-
-function idTensor(ids: readonly number[]): Tensor {
-  return new Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]);
-}
-
-function maskTensor(length: number): Tensor {
-  return new Tensor('int64', new BigInt64Array(length).fill(1n), [1, length]);
-}
-
-/**
- * Lets the event loop run before every forward pass. On wasm a decode step can finish without
- * ever leaving the microtask queue, so `abort()` calls, crash probes and other messages would
- * wait for the whole generation. A macrotask between steps lets them in.
- */
-function yieldBeforeEachStep(model: PreTrainedModel): void {
-  const forward = model.forward.bind(model);
-  model.forward = async (inputs: Record<string, unknown>) => {
-    await nextMacrotask();
-    return forward(inputs);
-  };
-}
-
-/** Resolves after pending messages and timers had their turn (faster than a clamped setTimeout). */
-function nextMacrotask(): Promise<void> {
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(undefined);
-  });
+  return best;
 }
 
 /** Maps transformers.js progress to lingoguard's `ProgressEvent` union. */

@@ -1,25 +1,52 @@
 /**
- * The score of a verdict: the model's probability of the `harmful` word against the
- * `unharmful` word at the point where it writes its verdict. Read during the same generation,
- * from the logits of that one step: a model probability, not a calibrated risk.
+ * The score of a verdict: the model's probability of its `harmful` word against its
+ * `unharmful` word where the verdict word starts, each word's probability being that of its
+ * whole token sequence, P(w) = Π p(t_i | t_<i). A model probability, not a calibrated risk.
+ *
+ * Real vocabularies split verdict words (Qwen3 after `<judge>`: `h` `arm` `ful` against `un`
+ * `h` `arm` `ful`), so the step's logits give only each word's first token: the rest comes
+ * from one small side pass per spelling, fed from the same KV state (the past tensors are
+ * only read, so the generation goes on from them unchanged).
  */
-import { LogitsProcessor, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
+import type { PreTrainedTokenizer } from '@huggingface/transformers';
+import type { VerdictSlot } from '../src/common/formats/format.js';
+import type { Decoder, KvState, Meter } from './decoder.js';
 
-/** Token ids that start each verdict word as a whole word (`harmful`, ` harmful`, `harmful</judge>`). */
-export interface VerdictCandidates {
-  harmful: readonly number[];
-  unharmful: readonly number[];
+/** The labels a verdict word can stand for. */
+export type VerdictWordLabel = 'harmful' | 'unharmful' | 'controversial';
+
+/** A verdict family's words, by label. */
+export type VerdictWords = VerdictSlot['words'];
+
+/** Token ids that spell a verdict word whole, alone (`harmful`, ` harmful`, `harmful</judge>`). */
+export type WholeWordTokens = Readonly<Partial<Record<VerdictWordLabel, readonly number[]>>>;
+
+/** One token sequence that writes a verdict word. */
+interface Spelling {
+  label: VerdictWordLabel;
+  ids: readonly number[];
 }
 
+/** What the model says at a verdict position. */
+export interface VerdictReading {
+  /** P(harmful word) / (P(harmful word) + P(unharmful word)). */
+  score: number;
+  /** The label whose words are likeliest there. */
+  label: VerdictWordLabel;
+  /** That label's likeliest spelling: the tokens the model would write for it. */
+  ids: readonly number[];
+  /** Probability of each label's words at that position (their spellings summed). */
+  mass: Readonly<Partial<Record<VerdictWordLabel, number>>>;
+}
+
+const LABELS: readonly VerdictWordLabel[] = ['harmful', 'unharmful', 'controversial'];
+
 /**
- * Finds the tokens that spell a verdict word whole, followed by nothing or a non-letter. A word
- * that is only ever split into sub-tokens (`un` + `harm` + `ful`) gets no candidates, and then
- * no score is given: a first sub-token like `harm` is ambiguous (`harmless`).
+ * The vocabulary's tokens that hold a verdict word whole, followed by nothing or a non-letter
+ * (any case, any leading space). A first sub-token like `harm` is not one: it also starts
+ * `harmless`. Computed once per model: it walks the vocabulary.
  */
-export function verdictCandidates(
-  tokenizer: PreTrainedTokenizer,
-  words: { harmful: readonly string[]; unharmful: readonly string[] },
-): VerdictCandidates {
+export function wholeWordTokens(tokenizer: PreTrainedTokenizer, words: VerdictWords): WholeWordTokens {
   const vocab = tokenizer.get_vocab();
   const find = (list: readonly string[]) => {
     const ids: number[] = [];
@@ -33,38 +60,115 @@ export function verdictCandidates(
     }
     return ids;
   };
-  return { harmful: find(words.harmful), unharmful: find(words.unharmful) };
+  const found: Partial<Record<VerdictWordLabel, readonly number[]>> = {};
+  for (const label of LABELS) {
+    const list = words[label];
+    if (list) found[label] = find(list);
+  }
+  return found;
 }
 
-/** Watches the logits of each step and reads the verdict probability once, at the verdict word. */
-export class VerdictScorer extends LogitsProcessor {
-  private score: number | undefined;
-  private read = false;
+/**
+ * Reads verdict probabilities for one family on one model. Spellings depend on the text right
+ * before the word (`<judge>` + `harmful` is not tokenized like `harmful` alone), so they are
+ * worked out per context and remembered.
+ */
+export class VerdictReader {
+  private readonly spellingsByContext = new Map<string, readonly Spelling[]>();
 
   constructor(
-    private readonly opening: RegExp,
-    private readonly candidates: VerdictCandidates,
-    private readonly textSoFar: () => string,
-  ) {
-    super();
+    private readonly tokenizer: PreTrainedTokenizer,
+    private readonly words: VerdictWords,
+    private readonly whole: WholeWordTokens,
+  ) {}
+
+  /**
+   * The verdict word's probabilities after `context` (the answer so far, ending with the
+   * verdict's opening), from that position's `logits` and side passes from `state`.
+   * Undefined when the model gives neither word any probability (then there is no score).
+   */
+  async read(context: string, logits: Float32Array, state: KvState, decoder: Decoder, meter: Meter): Promise<VerdictReading | undefined> {
+    const spellings = this.spellingsAfter(context);
+    const first = logSoftmax(logits);
+    const mass: Partial<Record<VerdictWordLabel, number>> = {};
+    let best: { label: VerdictWordLabel; p: number; ids: readonly number[] } | undefined;
+    const bestOf: Partial<Record<VerdictWordLabel, { p: number; ids: readonly number[] }>> = {};
+    for (const spelling of spellings) {
+      let logP = first(spelling.ids[0]!);
+      if (spelling.ids.length > 1 && logP > -Infinity) {
+        const rows = await decoder.sidePass(spelling.ids.slice(0, -1), state, meter);
+        rows.forEach((row, i) => {
+          logP += logSoftmax(row)(spelling.ids[i + 1]!);
+        });
+      }
+      const p = Math.exp(logP);
+      mass[spelling.label] = (mass[spelling.label] ?? 0) + p;
+      if (p > (bestOf[spelling.label]?.p ?? -1)) bestOf[spelling.label] = { p, ids: spelling.ids };
+    }
+    for (const label of LABELS) {
+      const m = mass[label];
+      const spelled = bestOf[label];
+      if (m !== undefined && spelled && (!best || m > best.p)) best = { label, p: m, ids: spelled.ids };
+    }
+    const harmful = mass.harmful ?? 0;
+    const unharmful = mass.unharmful ?? 0;
+    if (!best || harmful + unharmful <= 0) return undefined;
+    return { score: harmful / (harmful + unharmful), label: best.label, ids: best.ids, mass };
   }
 
-  override _call(_inputIds: bigint[][], logits: Tensor): Tensor {
-    if (this.read || !this.opening.test(this.textSoFar())) return logits;
-    this.read = true;
-    if (this.candidates.harmful.length === 0 || this.candidates.unharmful.length === 0) return logits;
-    const values = logits.data as Float32Array;
-    let max = -Infinity;
-    for (const value of values) if (value > max) max = value;
-    const mass = (ids: readonly number[]) => ids.reduce((sum, id) => sum + Math.exp((values[id] ?? -Infinity) - max), 0);
-    const harmful = mass(this.candidates.harmful);
-    const unharmful = mass(this.candidates.unharmful);
-    if (harmful + unharmful > 0) this.score = harmful / (harmful + unharmful);
-    return logits;
+  /**
+   * Every spelling of every verdict word after `context`: the whole-word tokens, and each word
+   * (and the word after a space, which the opening allows) as the tokenizer splits it right
+   * after the context's last characters.
+   */
+  private spellingsAfter(context: string): readonly Spelling[] {
+    // The last characters decide how the word's first token is split; more would not change it.
+    const tail = context.slice(-24);
+    const known = this.spellingsByContext.get(tail);
+    if (known) return known;
+    const spellings: Spelling[] = [];
+    const seen = new Set<string>();
+    const add = (label: VerdictWordLabel, ids: readonly number[]) => {
+      const key = ids.join(',');
+      if (ids.length === 0 || seen.has(key)) return;
+      seen.add(key);
+      spellings.push({ label, ids });
+    };
+    for (const label of LABELS) for (const id of this.whole[label] ?? []) add(label, [id]);
+    const before = this.encode(tail);
+    for (const label of LABELS) {
+      for (const word of this.words[label] ?? []) {
+        const variants = /\s$/.test(tail) || tail === '' ? [word] : [word, ` ${word}`];
+        for (const variant of variants) add(label, this.suffixIds(before, tail + variant, variant));
+      }
+    }
+    if (this.spellingsByContext.size > 64) this.spellingsByContext.clear();
+    this.spellingsByContext.set(tail, spellings);
+    return spellings;
   }
 
-  /** The score, when the verdict word was reached and both words have whole-word tokens. */
-  result(): { score?: number } {
-    return this.score === undefined ? {} : { score: this.score };
+  /**
+   * The tokens `text` adds after `before` (the context's tokens). When the tokenizer would
+   * merge across that boundary, the model, whose context is already written, can only spell
+   * the word on its own: its standalone tokens.
+   */
+  private suffixIds(before: readonly number[], text: string, word: string): readonly number[] {
+    const ids = this.encode(text);
+    const stable = ids.length > before.length && before.every((id, i) => ids[i] === id);
+    return stable ? ids.slice(before.length) : this.encode(word);
   }
+
+  private encode(text: string): number[] {
+    return text === '' ? [] : this.tokenizer.encode(text, { add_special_tokens: false });
+  }
+}
+
+/** log p(id) under softmax(logits), for any id. */
+function logSoftmax(logits: Float32Array): (id: number) => number {
+  let max = -Infinity;
+  for (const value of logits) if (value > max) max = value;
+  let sum = 0;
+  for (const value of logits) sum += Math.exp(value - max);
+  const logZ = max + Math.log(sum);
+  return (id) => (logits[id] ?? -Infinity) - logZ;
 }

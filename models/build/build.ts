@@ -3,8 +3,8 @@
  * with the reference forward that the fixture answers as designed.
  */
 import { PreTrainedTokenizer } from '@huggingface/transformers';
-import { encodePrompt } from '../../src/formats/encode.js';
-import { getFormat } from '../../src/formats/index.js';
+import { encodePrompt } from '../../src/common/formats/encode.js';
+import { getFormat } from '../../src/common/formats/index.js';
 import { answerPieces, answerText, successorTable, type AnswerPieces, type Branch } from './answers.js';
 import { designWeights, type ModelWeights } from './design.js';
 import { TEMPLATE_TEXTS, type FixtureSpec } from './fixtures.js';

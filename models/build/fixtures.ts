@@ -5,8 +5,8 @@
 import {
   CONSISTENTGUARD_INSTRUCTION,
   CONSISTENTGUARD_TEMPLATE,
-} from '../../src/formats/consistentguard.js';
-import { GUARDREASONER_INSTRUCTION, GUARDREASONER_TEMPLATE } from '../../src/formats/guardreasoner.js';
+} from '../../src/common/formats/consistentguard.js';
+import { GUARDREASONER_INSTRUCTION, GUARDREASONER_TEMPLATE } from '../../src/common/formats/guardreasoner.js';
 import type { Family } from '../../src/types.js';
 import type { AnswerSpec } from './answers.js';
 import type { ModelShape } from './design.js';

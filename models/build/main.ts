@@ -17,8 +17,8 @@ import { manifestOf } from './manifest.js';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const STAMP = '.stamp';
 /** Sources whose change makes every fixture stale. */
-const SOURCE_DIRS = ['models/build', 'src/formats'];
-const SOURCE_FILES = ['src/types.ts', 'src/categories.ts', 'package-lock.json'];
+const SOURCE_DIRS = ['models/build', 'src/common/formats'];
+const SOURCE_FILES = ['src/types.ts', 'src/common/categories.ts', 'package-lock.json'];
 
 function sourceHash(): string {
   const hash = createHash('sha256');
@@ -76,4 +76,37 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 }
 
+/** Builds the twins (test models laid out like real exports, see `twins/`), each when its stamp is stale. */
+async function buildTwins(argv: readonly string[], sources: string): Promise<void> {
+  const force = argv.includes('--force');
+  const onlyAt = argv.indexOf('--only');
+  const only = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
+  const { TWINS } = await import('./twins/index.js');
+  const twinSources = createHash('sha256').update(sources);
+  const twinDir = join(ROOT, 'models', 'build', 'twins');
+  for (const file of readdirSync(twinDir).filter((f) => f.endsWith('.ts')).sort()) twinSources.update(file).update(readFileSync(join(twinDir, file)));
+  const hash = twinSources.digest('hex');
+  for (const twin of TWINS) {
+    if (only !== undefined && twin.id !== only) continue;
+    const dir = join(ROOT, 'models', 'fixtures', twin.id);
+    const stamp = createHash('sha256').update(hash).update(twin.id).digest('hex');
+    if (!force && isFresh(dir, stamp)) {
+      console.log(`${twin.id}: up to date`);
+      continue;
+    }
+    const started = performance.now();
+    const files = twin.build();
+    rmSync(dir, { recursive: true, force: true });
+    for (const [path, bytes] of files) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), bytes);
+    }
+    writeFileSync(join(ROOT, 'models', 'manifests', `${twin.id}.json`), `${JSON.stringify(twin.manifest(files, relative(ROOT, dir)), null, 2)}\n`);
+    writeFileSync(join(dir, STAMP), `${stamp}\n`);
+    const bytes = [...files.values()].reduce((sum, b) => sum + b.length, 0);
+    console.log(`${twin.id}: built in ${Math.round(performance.now() - started)} ms, ${(bytes / 1e6).toFixed(2)} MB`);
+  }
+}
+
 await main(process.argv.slice(2));
+await buildTwins(process.argv.slice(2), sourceHash());

@@ -11,13 +11,13 @@ export interface ManifestFile {
   sha256: string;
 }
 
-/** A fixture manifest (validated by `src/manifest.ts`'s schema in tests). */
+/** A fixture manifest (validated by `src/common/manifest.ts`'s schema in tests). */
 export interface FixtureManifest {
   id: string;
   name: string;
   family: FixtureSpec['family'];
   testModel: true;
-  reasons: true;
+  reasoningModel: true;
   description: string;
   source: { kind: 'local'; path: string };
   dtypes: string[];
@@ -35,7 +35,7 @@ export function manifestOf(spec: FixtureSpec, files: ReadonlyMap<string, Uint8Ar
     name: spec.name,
     family: spec.family,
     testModel: true,
-    reasons: true,
+    reasoningModel: true,
     description: spec.description,
     source: { kind: 'local', path: path.split('\\').join('/') },
     dtypes: [...DTYPES],

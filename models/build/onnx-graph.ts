@@ -11,8 +11,8 @@ export type Dim = number | string;
 /** An attribute value; arrays are `ints`, `Uint8Array` is a string. */
 export type AttributeValue = number | readonly number[] | string | { float: number };
 
-/** Typed data of an initializer. */
-export type TensorData = Float32Array | Int32Array | BigInt64Array | Uint8Array;
+/** Typed data of an initializer; `Uint16Array` holds IEEE float16 bit patterns. */
+export type TensorData = Float32Array | Int32Array | BigInt64Array | Uint8Array | Uint16Array;
 
 interface TensorMessage {
   name: string;
@@ -54,6 +54,7 @@ function dtypeOf(data: TensorData): OnnxDtype {
   if (data instanceof Float32Array) return 'float';
   if (data instanceof Int32Array) return 'int32';
   if (data instanceof BigInt64Array) return 'int64';
+  if (data instanceof Uint16Array) return 'float16';
   return 'uint8';
 }
 

@@ -7,7 +7,7 @@
 import protobuf from 'protobufjs';
 
 /** ONNX `TensorProto.DataType` values the builder uses. */
-export const ONNX_DTYPE = { float: 1, uint8: 2, int32: 6, int64: 7 } as const;
+export const ONNX_DTYPE = { float: 1, uint8: 2, int32: 6, int64: 7, float16: 10 } as const;
 
 /** Element types the builder writes. */
 export type OnnxDtype = keyof typeof ONNX_DTYPE;

@@ -6,7 +6,6 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { InvalidInputError } from '../errors.js';
 import { caoPairs, textsByKey } from '../eval/consistency.js';
@@ -15,16 +14,36 @@ import type { ControversialAs } from '../eval/metrics.js';
 import { renderCsv, renderMarkdown, renderSvg } from '../eval/render.js';
 import { buildReport } from '../eval/report.js';
 import { parsePredictions, runEval, type Prediction, type RunOptions } from '../eval/run.js';
-import { getFormat } from '../formats/index.js';
-import { chatTemplateRenderer } from '../formats/render.js';
+import { getFormat } from '../common/formats/index.js';
+import { chatTemplateRenderer } from '../common/formats/render.js';
 import { createGuard } from '../node.js';
+import { ensureTestModel } from '../test-models.js';
 import { FAMILIES, type Family } from '../types.js';
-import type { Output } from './classify.js';
+import { COMMON_EXIT_CODES, HELP_OPTION, helpText, intOption, parseCommand, UsageError, type CommandSpec, type Output } from './args.js';
 import { loadModel } from './load-model.js';
 
-/** Usage line of the command. */
-export const EVAL_USAGE =
-  'usage: lingoguard eval --model <preset|path> --data <dir|file.jsonl> [--data ...] [--sets a,b] [--langs en,fr,...] [--limit N] [--out DIR] [--max-new-tokens N] [--controversial wrong|harmful|unharmful]';
+/** The options, usage and help of `eval`. */
+export const EVAL_SPEC = {
+  name: 'eval',
+  usage: ['--model <preset|folder> --data <dir|file.jsonl> [--data ...] [options]'],
+  description:
+    "Measures a model on benchmark files (<set>_<lang>.jsonl: {id, text, label}) and prints the paper's\n" +
+    'Table 1 for it beside the published rows, with trace quality, cross-lingual agreement and CAO\n' +
+    'preference pairs. Each prediction is appended as it is made: rerun the same command to resume.',
+  options: {
+    model: { type: 'string', short: 'm', value: 'preset|folder', help: 'Preset id or model folder to measure (required).' },
+    data: { type: 'string', multiple: true, value: 'dir|file.jsonl', help: 'Benchmark folder or file (required; also accepted as positionals).' },
+    sets: { type: 'string', value: 'a,b', help: 'Only these sets (comma-separated); default: every set found.' },
+    langs: { type: 'string', value: 'en,fr,...', help: 'Only these languages (comma-separated); default: every language found.' },
+    limit: { type: 'string', value: 'N', help: 'At most N items per set and language.' },
+    out: { type: 'string', value: 'DIR', help: 'Output folder. Default: lingoguard-eval/<model>.' },
+    'max-new-tokens': { type: 'string', value: 'N', help: "Cap on generated tokens per item. Default: the model's." },
+    controversial: { type: 'string', value: 'wrong|harmful|unharmful', default: 'wrong', help: 'How a controversial verdict is scored (default wrong).' },
+    help: HELP_OPTION,
+  },
+  notes: 'Writes predictions.jsonl, table.md, table.csv, chart.svg and cao-pairs.jsonl to --out.\nunknown verdicts count as wrong answers.',
+  exitCodes: [...COMMON_EXIT_CODES, [130, 'interrupted (Ctrl-C): what was judged is kept; rerun to resume']],
+} as const satisfies CommandSpec;
 
 /** The parsed arguments of `eval`. */
 export interface EvalOptions {
@@ -51,46 +70,33 @@ export interface EvalDeps {
 
 const list = (value: string | undefined) => value?.split(',').map((s) => s.trim()).filter((s) => s !== '');
 
-function positiveInt(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidInputError(`${name} takes a positive integer, not "${value}".`);
-  return n;
-}
-
-/** Reads `eval`'s command line (after the subcommand). */
-export function parseEvalArgs(args: string[]): EvalOptions {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      model: { type: 'string' },
-      data: { type: 'string', multiple: true },
-      sets: { type: 'string' },
-      langs: { type: 'string' },
-      limit: { type: 'string' },
-      out: { type: 'string' },
-      'max-new-tokens': { type: 'string' },
-      controversial: { type: 'string', default: 'wrong' },
-    },
-  });
-  const data = [...(values.data ?? []), ...positionals];
-  if (values.model === undefined || data.length === 0) throw new InvalidInputError(EVAL_USAGE);
-  const controversial = values.controversial;
+/**
+ * Reads `eval`'s command line (after the subcommand); `undefined` when `--help` was asked.
+ * @throws UsageError for unknown options, bad values, or no model or data.
+ */
+export function parseEvalArgs(args: string[]): EvalOptions | undefined {
+  const { values, positionals } = parseCommand(EVAL_SPEC, args);
+  if (values.help === true) return undefined;
+  const str = (key: string) => values[key] as string | undefined;
+  const model = str('model');
+  const data = [...((values.data as string[] | undefined) ?? []), ...positionals];
+  if (model === undefined) throw new UsageError('eval', '--model is required');
+  if (data.length === 0) throw new UsageError('eval', '--data is required');
+  const controversial = str('controversial');
   if (controversial !== 'wrong' && controversial !== 'harmful' && controversial !== 'unharmful') {
-    throw new InvalidInputError(`--controversial is wrong, harmful or unharmful, not "${controversial}".`);
+    throw new UsageError('eval', `--controversial is wrong, harmful or unharmful, not "${controversial}"`);
   }
-  const sets = list(values.sets);
-  const langs = list(values.langs);
-  const limit = positiveInt('--limit', values.limit);
-  const maxNewTokens = positiveInt('--max-new-tokens', values['max-new-tokens']);
+  const sets = list(str('sets'));
+  const langs = list(str('langs'));
+  const limit = intOption('eval', 'limit', str('limit'));
+  const maxNewTokens = intOption('eval', 'max-new-tokens', str('max-new-tokens'));
   return {
-    model: values.model,
+    model,
     data,
     ...(sets === undefined ? {} : { sets }),
     ...(langs === undefined ? {} : { langs }),
     ...(limit === undefined ? {} : { limit }),
-    out: values.out ?? join('lingoguard-eval', basename(values.model).replace(/[^\w.-]+/g, '_')),
+    out: str('out') ?? join('lingoguard-eval', basename(model).replace(/[^\w.-]+/g, '_')),
     ...(maxNewTokens === undefined ? {} : { maxNewTokens }),
     controversialAs: controversial,
   };
@@ -183,6 +189,10 @@ function promptBuilder(family: Family, tokenizer: Awaited<ReturnType<typeof load
 /** Runs `eval` with `args`; resolves to the exit code (130 when interrupted). */
 export async function evalCommand(args: string[], output: Output, deps: EvalDeps = {}): Promise<number> {
   const options = parseEvalArgs(args);
+  if (options === undefined) {
+    output.out(helpText(EVAL_SPEC));
+    return 0;
+  }
   const files = readBenchmarks(options.data);
   reportProblems(files.flatMap((f) => f.problems), output);
   checkChoice('set', options.sets, [...new Set(files.map((f) => f.dataset))]);
@@ -190,6 +200,7 @@ export async function evalCommand(args: string[], output: Output, deps: EvalDeps
   const items = selectItems(files, options);
   if (items.length === 0) throw new InvalidInputError('The selection holds no items.');
 
+  await ensureTestModel(options.model, { notify: output.err });
   // The tokenizer builds the exact prompts of CAO pairs (reasoning tokens come from the runtime).
   const tokenizer = await loadModel(options.model).then(
     (loaded) => loaded.tokenizer,

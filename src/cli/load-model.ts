@@ -6,9 +6,10 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { MANIFEST_FILE } from '../common/constants.js';
 import { ModelLoadError } from '../errors.js';
-import type { ChatTemplateTokenizer } from '../formats/render.js';
-import type { PromptTokenizer } from '../formats/tokenizer.js';
+import type { ChatTemplateTokenizer } from '../common/formats/render.js';
+import type { PromptTokenizer } from '../common/formats/tokenizer.js';
 import { FAMILIES, type Family } from '../types.js';
 
 /** A tokenizer that can both encode prompts and render chat templates. */
@@ -57,19 +58,20 @@ export const loadModel: ModelLoader = async (model) => {
     if (!existsSync(join(model, 'tokenizer.json')) || !existsSync(join(model, 'tokenizer_config.json'))) {
       throw new ModelLoadError(`${model} has no tokenizer.json and tokenizer_config.json.`, { details: { model } });
     }
-    const manifestPath = join(model, 'lingoguard.json');
+    const manifestPath = join(model, MANIFEST_FILE);
     const family = existsSync(manifestPath) ? familyOf(readJson(manifestPath)) : undefined;
     return { tokenizer: await tokenizerFromFolder(model), ...(family === undefined ? {} : { family }) };
   }
-  const { findPreset } = await import('../presets.js');
+  const { findPreset } = await import('../common/presets.js');
   const preset = findPreset(model);
   if (preset === undefined) {
     throw new ModelLoadError(`"${model}" is neither a model folder nor a preset id.`, { details: { model } });
   }
   const { source } = preset;
   if (source.kind === 'local') {
-    // Manifest paths are relative to the package root: run the CLI from there.
-    const loaded = await loadModel(source.path);
+    // Manifest paths are relative to the package root (as for createGuard in Node), not the cwd.
+    const { packageRoot } = await import('../test-models.js');
+    const loaded = await loadModel(join(packageRoot(), source.path));
     return { ...loaded, family: preset.family };
   }
   // Hub and URL sources need the network; transformers.js fetches and caches the tokenizer.

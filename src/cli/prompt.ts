@@ -3,16 +3,30 @@
  * with the user's text marked), to see what a guard model is really given and that user text
  * stays data.
  */
-import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../errors.js';
-import { getFormat, modelInput } from '../formats/index.js';
-import { chatTemplateRenderer, type TemplateChoice } from '../formats/render.js';
+import { getFormat, modelInput } from '../common/formats/index.js';
+import { chatTemplateRenderer, type TemplateChoice } from '../common/formats/render.js';
 import { FAMILIES, type Family, type ModerationInput } from '../types.js';
+import { COMMON_EXIT_CODES, HELP_OPTION, helpText, parseCommand, UsageError, type CommandSpec, type Output } from './args.js';
 import type { ModelLoader } from './load-model.js';
 
-/** Usage line of the command. */
-export const PROMPT_USAGE =
-  'usage: lingoguard prompt --model <preset|folder> [--family F] [--template own|fallback] [--response TEXT] [--json] TEXT';
+/** The options, usage and help of `prompt`. */
+export const PROMPT_SPEC = {
+  name: 'prompt',
+  usage: ['--model <preset|folder> [options] TEXT...'],
+  description:
+    'Shows the exact model input for TEXT: the prompt text and its token ids, with the user text\n' +
+    'marked, to see what the guard model is really given (user text stays data). Runs no model.',
+  options: {
+    model: { type: 'string', short: 'm', value: 'preset|folder', help: 'Preset id or model folder whose tokenizer encodes (required).' },
+    family: { type: 'string', value: FAMILIES.join('|'), help: "The prompt format; default: the family the model's manifest names." },
+    template: { type: 'string', value: 'own|fallback', help: "Chat-template families: the tokenizer's own template (default) or the published fallback." },
+    response: { type: 'string', value: 'TEXT', help: 'Build the response-moderation prompt for this AI response to TEXT.' },
+    json: { type: 'boolean', help: 'Print {text, ids, userStart, userEnd, userRanges?} as one JSON object.' },
+    help: HELP_OPTION,
+  },
+  exitCodes: COMMON_EXIT_CODES,
+} as const satisfies CommandSpec;
 
 /** The parsed arguments of `prompt`. */
 export interface PromptOptions {
@@ -38,35 +52,42 @@ export interface PromptJson {
   userRanges?: Array<[number, number]>;
 }
 
-/** Reads `prompt`'s command line (after the subcommand). */
+/**
+ * Reads `prompt`'s command line (after the subcommand).
+ * @throws UsageError for unknown options, bad values, or no model or text.
+ */
 export function parsePromptArgs(args: string[]): PromptOptions {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      model: { type: 'string' },
-      family: { type: 'string' },
-      template: { type: 'string' },
-      response: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-  });
+  const { values, positionals } = parseCommand(PROMPT_SPEC, args);
   const text = positionals.join(' ');
-  const { model, family, template } = values;
-  if (model === undefined || text === '') throw new InvalidInputError(PROMPT_USAGE);
+  const { model, family, template, response } = values as Record<string, string | undefined>;
+  if (model === undefined) throw new UsageError('prompt', '--model is required');
+  if (text === '') throw new UsageError('prompt', 'no TEXT to build the prompt for');
   if (family !== undefined && !(FAMILIES as readonly string[]).includes(family)) {
-    throw new InvalidInputError(`Unknown family "${family}"; one of: ${FAMILIES.join(', ')}.`);
+    throw new UsageError('prompt', `--family is one of ${FAMILIES.join(', ')}, not "${family}"`);
   }
   if (template !== undefined && template !== 'own' && template !== 'fallback') {
-    throw new InvalidInputError(`--template is "own" or "fallback", not "${template}".`);
+    throw new UsageError('prompt', `--template is own or fallback, not "${template}"`);
   }
   return {
     model,
     ...(family === undefined ? {} : { family: family as Family }),
     ...(template === undefined ? {} : { template }),
-    input: values.response === undefined ? { prompt: text } : { prompt: text, response: values.response },
-    json: values.json,
+    input: response === undefined ? { prompt: text } : { prompt: text, response },
+    json: values.json === true,
   };
+}
+
+/** Runs `prompt` with `args`; resolves to the exit code. */
+export async function promptCommand(args: string[], output: Output, load: ModelLoader): Promise<number> {
+  if (parseCommand(PROMPT_SPEC, args).values.help === true) {
+    output.out(helpText(PROMPT_SPEC));
+    return 0;
+  }
+  const options = parsePromptArgs(args);
+  const { ensureTestModel } = await import('../test-models.js');
+  await ensureTestModel(options.model, { notify: output.err });
+  output.out(await runPrompt(options, load));
+  return 0;
 }
 
 function marked(ids: readonly number[], ranges: ReadonlyArray<[number, number]>): string {

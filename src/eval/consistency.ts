@@ -17,7 +17,7 @@ import { itemKey, type ItemKey } from './data.js';
 import type { Prediction } from './run.js';
 
 /** The pivot language everything is compared with. */
-export const PIVOT_LANG = 'en';
+const PIVOT_LANG = 'en';
 
 /** Agreement of one language with English on one set. */
 export interface Agreement {

@@ -42,7 +42,7 @@ export interface BenchmarkFile {
 }
 
 /** The languages of the paper's Table 1, in its column order. */
-export const PAPER_LANGS = ['en', 'fr', 'zh-cn', 'ja', 'bn', 'hi'] as const;
+const PAPER_LANGS = ['en', 'fr', 'zh-cn', 'ja', 'bn', 'hi'] as const;
 
 /** `openai_moderation_zh-cn.jsonl` -> set `openai_moderation`, lang `zh-cn`: the language is after the last `_`. */
 const FILE_NAME = /^(?<dataset>[A-Za-z0-9][\w.-]*)_(?<lang>[a-z]{2,3}(?:-[a-z0-9]{2,8})*)\.jsonl$/;

@@ -89,7 +89,7 @@ export interface Table {
 }
 
 /** A fraction as x100 with two decimals (the paper's style); `—` when undefined. */
-export function x100(value: number | null): string {
+function x100(value: number | null): string {
   return value === null ? '—' : (value * 100).toFixed(2);
 }
 

@@ -29,7 +29,7 @@ export interface TraceRewards {
 export const REWARD_NAMES = ['hasThink', 'hasJudge', 'hasViolation', 'thinkBeforeJudge', 'cotLength', 'repetition', 'accuracy'] as const;
 
 /** The paper's target reasoning length, in tokens. */
-export const COT_TARGET_TOKENS = 256;
+const COT_TARGET_TOKENS = 256;
 
 const THINK_CLOSE = /<\/think>/;
 const JUDGE = /<judge>[\s\S]*?<\/judge>/g;

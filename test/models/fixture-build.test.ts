@@ -14,8 +14,8 @@ import { buildFixture, loadTokenizer, type BuiltFixture } from '../../models/bui
 import { FIXTURES, TEMPLATE_TEXTS } from '../../models/build/fixtures.js';
 import { TRIGGERS } from '../../models/build/lexicon.js';
 import { asDtype, referenceLogits } from '../../models/build/reference.js';
-import { FORMATS, getFormat, modelInput } from '../../src/formats/index.js';
-import { parseManifest } from '../../src/manifest.js';
+import { FORMATS, getFormat, modelInput } from '../../src/common/formats/index.js';
+import { parseManifest } from '../../src/common/manifest.js';
 import { FAMILIES } from '../../src/types.js';
 import { ALL_CASES, INJECTION_CASES, KEYWORD_FIXTURES } from './cases.js';
 import { ensureFixtures } from './ensure-fixtures.js';

@@ -9,7 +9,7 @@ import { AutoModelForCausalLM, AutoTokenizer, env, Tensor, type PreTrainedModel,
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import ortMjs from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { getFormat, modelInput } from '../../src/formats/index.js';
+import { getFormat, modelInput } from '../../src/common/formats/index.js';
 import type { ModerationInput } from '../../src/types.js';
 import {
   GOLDEN,

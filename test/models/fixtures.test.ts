@@ -1,13 +1,13 @@
 /**
  * The fixture models through the real runtime stack in Node: transformers.js 4.x with
- * onnxruntime-node, prompts built and encoded by `src/formats`, greedy decoding. Every
+ * onnxruntime-node, prompts built and encoded by `src/common/formats`, greedy decoding. Every
  * fixture, both dtypes, the whole table of inputs: the generated text must be exactly the
  * golden answer.
  */
 import { fileURLToPath } from 'node:url';
 import { AutoModelForCausalLM, AutoTokenizer, env, Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { getFormat, modelInput } from '../../src/formats/index.js';
+import { getFormat, modelInput } from '../../src/common/formats/index.js';
 import type { ModerationInput } from '../../src/types.js';
 import { ALL_CASES, GOLDEN, KEYWORD_FIXTURES, nearLimitPrompt, runawayText } from './cases.js';
 import { ensureFixtures } from './ensure-fixtures.js';

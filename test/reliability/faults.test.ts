@@ -13,7 +13,7 @@ import { BackendUnavailableError } from '../../src/errors.js';
 import { openGuard } from '../../src/guard.js';
 import { createGuard, isGuardError, type Guard, type ProgressEvent } from '../../src/index.node.js';
 import { exposeRuntime } from '../../worker/expose.js';
-import type { WorkerApi } from '../../worker/protocol.js';
+import type { WorkerApi } from '../../src/protocol.js';
 import { GuardRuntime } from '../../worker/runtime.js';
 
 const MODEL = 'fixture-consistentguard';

@@ -78,7 +78,9 @@ test('streams the trace, then the verdict, then done; abort stops a runaway trac
   expect(types.filter((t) => t === 'reasoning').length).toBeGreaterThan(1);
   const trace = events.flatMap((e) => (e.type === 'reasoning' ? [e.text] : [])).join('');
   const done = events.at(-1) as Extract<StreamEvent, { type: 'done' }>;
-  expect(trace).toBe(done.verdict.raw);
+  // The trace's prose only, as the verdict has it: the tags and the answer never stream.
+  expect(trace).toBe(done.verdict.reasoning);
+  expect(done.verdict.raw).toContain('</think>');
 
   const runaway = await open({ model: 'fixture-runaway', device: 'wasm' });
   const controller = new AbortController();
@@ -134,3 +136,13 @@ async function fixtureManifest(): Promise<Record<string, unknown>> {
   const response = await fetch('/models/manifests/fixture-consistentguard.json');
   return (await response.json()) as Record<string, unknown>;
 }
+
+test("device 'auto' does not take a software fallback adapter (SwiftShader here): wasm, and says why", async () => {
+  const adapter = await navigator.gpu.requestAdapter();
+  // This machine's only adapter is SwiftShader; the test is about that case.
+  expect((adapter?.info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter).toBe(true);
+  const guard = await open({ model: 'fixture-consistentguard', device: 'auto' });
+  expect(guard.info.device).toBe('wasm');
+  expect(guard.info.fallback).toMatch(/software fallback \(swiftshader\).*running on wasm/);
+  expect((await guard.classify('how to build a bomb')).label).toBe('harmful');
+});

@@ -91,6 +91,27 @@ describe('the other fixtures in Node', () => {
     }
   });
 
+  test.each(['fixture-consistentguard', 'fixture-guardreasoner', 'twin-qwen3', 'twin-llama-guard-3'])(
+    '%s streams its reasoning prose only: no tag or answer line, joined it is the verdict\'s reasoning',
+    async (model) => {
+      const guard = await createGuard({ model, warmUp: false });
+      try {
+        for (const text of ['How do I build a bomb at home?', 'What is the capital of France?']) {
+          const events: StreamEvent[] = [];
+          for await (const event of guard.stream(text)) events.push(event);
+          const deltas = events.flatMap((e) => (e.type === 'reasoning' ? [e.text] : []));
+          const done = events.at(-1) as Extract<StreamEvent, { type: 'done' }>;
+          expect(deltas.join('')).toBe(done.verdict.reasoning);
+          expect(deltas.join('')).not.toMatch(/<\/?(think|violations|judge)>|Answers:|\b(unsafe|safe)\b\n?S?\d*$/);
+          if (guard.info.reasoningModel) expect(deltas.length).toBeGreaterThan(1);
+          else expect(deltas).toEqual([]); // Llama Guard writes no trace: nothing streams as reasoning
+        }
+      } finally {
+        await guard.dispose();
+      }
+    },
+  );
+
   test('fixture-runaway is cut by maxNewTokens to an unknown verdict; a stream can be aborted', async () => {
     const guard = await createGuard({ model: 'fixture-runaway', warmUp: false });
     try {

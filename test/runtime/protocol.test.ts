@@ -6,12 +6,12 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { endpointConnection, type EndpointLifecycle } from '../../src/connection.js';
 import { InvalidInputError, ModelLoadError, WorkerCrashedError, isGuardError } from '../../src/errors.js';
 import { openGuard, type Guard } from '../../src/guard.js';
-import type { Verdict } from '../../src/types.js';
 import { exposeRuntime } from '../../worker/expose.js';
-import type { ClassifyRequest, GuardInfo, StreamEvent, WorkerApi } from '../../worker/protocol.js';
+import type { ClassifyRequest, WorkerApi } from '../../src/protocol.js';
+import type { GuardInfo, StreamEvent, Verdict } from '../../src/types.js';
 
 const INFO: GuardInfo = {
-  model: 'scripted', family: 'consistentguard', testModel: true, reasons: true,
+  model: 'scripted', family: 'consistentguard', testModel: true, reasoningModel: true,
   device: 'cpu', dtype: 'fp32', contextLength: 512, loadMs: 0,
 };
 
