@@ -20,6 +20,6 @@ export interface Plan {
 /** The plan of a quick (`--quick`) or full run. */
 export function benchPlan(quick: boolean): Plan {
   return quick
-    ? { quick, pairs: 9, p3Pairs: 3, p1Tokens: 32, minSampleMs: 400 }
+    ? { quick, pairs: 9, p3Pairs: 5, p1Tokens: 32, minSampleMs: 400 }
     : { quick, pairs: 15, p3Pairs: 5, p1Tokens: 32, minSampleMs: 400 };
 }

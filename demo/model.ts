@@ -22,8 +22,11 @@ export function fillPicker(select: HTMLSelectElement): void {
   for (const { label, test } of groups) {
     const group = document.createElement('optgroup');
     group.label = label;
-    // The bench model is large and only for benchmarks.
-    for (const preset of listPresets().filter((p) => p.testModel === test && p.id !== 'fixture-bench')) {
+    // The bench model is large and only for benchmarks; the twins of real exports (`mirrors`)
+    // are large too, so the built page does not bundle them: only the dev server offers them.
+    const offered = (p: ReturnType<typeof listPresets>[number]) =>
+      p.id !== 'fixture-bench' && !(import.meta.env.PROD && p.mirrors !== undefined);
+    for (const preset of listPresets().filter((p) => p.testModel === test && offered(p))) {
       group.append(new Option(preset.name, preset.id));
     }
     select.append(group);

@@ -42,7 +42,7 @@ export function contentSecurityPolicy(): string {
  * The demo's Vite plugins:
  * - `/` redirects to the page, and the page's own URL is printed when a server starts;
  * - the built page carries the CSP as a meta tag;
- * - the build copies the bundled test models (`models/fixtures/`, not the large bench model),
+ * - the build copies the small test models (`models/fixtures/fixture-*`, not the bench model or the twins),
  *   so that `vite preview` or any static host serves a page that works offline.
  */
 export function demoPlugins(root: string): Plugin[] {
@@ -83,7 +83,9 @@ export function demoPlugins(root: string): Plugin[] {
           this.warn('models/fixtures/ is missing: run `npm run models` first, or the built page has no offline model.');
           return;
         }
-        for (const id of readdirSync(fixtures).filter((name) => name !== 'fixture-bench')) {
+        // The small fixtures only: the twins of the real exports weigh 74-136 MB each and are
+        // offered by the dev server alone (see `fillPicker`).
+        for (const id of readdirSync(fixtures).filter((name) => name.startsWith('fixture-') && name !== 'fixture-bench')) {
           for (const file of filesUnder(join(fixtures, id))) {
             this.emitFile({ type: 'asset', fileName: relative(root, file), source: readFileSync(file) });
           }
