@@ -28,6 +28,13 @@ export interface FixtureManifest {
   license: 'MIT';
 }
 
+/** A model's files as its manifest lists them: by path, with their sizes and SHA-256. */
+export function manifestFiles(files: ReadonlyMap<string, Uint8Array>): ManifestFile[] {
+  return [...files]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([file, bytes]) => ({ path: file, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }));
+}
+
 /** The manifest of `spec`, whose files are `files` and live in `path` (relative to the project root). */
 export function manifestOf(spec: FixtureSpec, files: ReadonlyMap<string, Uint8Array>, path: string): FixtureManifest {
   return {
@@ -39,9 +46,7 @@ export function manifestOf(spec: FixtureSpec, files: ReadonlyMap<string, Uint8Ar
     description: spec.description,
     source: { kind: 'local', path: path.split('\\').join('/') },
     dtypes: [...DTYPES],
-    files: [...files]
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([file, bytes]) => ({ path: file, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') })),
+    files: manifestFiles(files),
     requiredFeatures: [],
     contextLength: spec.contextLength,
     languages: [...new Set(TRIGGERS.map((t) => t.language))],

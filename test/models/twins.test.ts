@@ -11,10 +11,11 @@ import { AutoModelForCausalLM, AutoTokenizer, env, Tensor, type PreTrainedModel,
 import { beforeAll, describe, expect, test } from 'vitest';
 import { ModelProto } from '../../models/build/onnx-proto.js';
 import { TWIN_DTYPES, type TwinDtype } from '../../models/build/twins/qwen3-graph.js';
-import { argmax, designQwen3Twin, qwen3PromptIds, qwen3ReferenceLogits, qwen3Tokenizer, QWEN3_IDS, QWEN3_TWIN, QWEN3_TWIN_ANSWERS } from '../../models/build/twins/qwen3.js';
+import { twinReferenceLogits } from '../../models/build/twins/reference.js';
+import { argmax, designQwen3Twin, qwen3PromptIds, qwen3Tokenizer, QWEN3_IDS, QWEN3_TWIN, QWEN3_TWIN_ANSWERS } from '../../models/build/twins/qwen3.js';
 import { designQwen3GuardTwin, qwen3GuardPromptIds, QWEN3GUARD_TWIN, QWEN3GUARD_TWIN_ANSWERS } from '../../models/build/twins/qwen3guard.js';
 import { designGuardReasonerTwin, guardReasonerPromptIds, GUARDREASONER_TWIN, GUARDREASONER_TWIN_ANSWERS } from '../../models/build/twins/guardreasoner.js';
-import { designLlamaGuard3Twin, LLAMA_GUARD_3_TWIN, LLAMA_GUARD_3_TWIN_ANSWERS, llamaGuard3PromptIds, llamaGuard3ReferenceLogits, llamaGuard3Tokenizer } from '../../models/build/twins/llama-guard-3.js';
+import { designLlamaGuard3Twin, LLAMA_GUARD_3_TWIN, LLAMA_GUARD_3_TWIN_ANSWERS, llamaGuard3PromptIds, llamaGuard3Tokenizer } from '../../models/build/twins/llama-guard-3.js';
 import { getFormat } from '../../src/common/formats/index.js';
 import { LLAMA_GUARD_3_CHAT_TEMPLATE, QWEN3GUARD_CHAT_TEMPLATE } from '../../src/common/formats/templates.js';
 import { parseManifest } from '../../src/common/manifest.js';
@@ -141,7 +142,7 @@ describe('twin-qwen3 design', () => {
     expect(output.logits.dims).toEqual([1, ids.length, vocab]);
     const logits = dtype === 'q4f16' ? output.logits.to('float32') : output.logits;
     const onnx = (logits.data as Float32Array).slice((ids.length - 1) * vocab);
-    const reference = qwen3ReferenceLogits(designed.weights, dtype, ids);
+    const reference = twinReferenceLogits(designed.weights, dtype, ids);
     let worst = 0;
     for (let i = 0; i < vocab; i++) worst = Math.max(worst, Math.abs((onnx[i] as number) - (reference[i] as number)));
     // q4f16 runs every activation in float16: logits up to 64 carry ~1% rounding (attention
@@ -278,7 +279,7 @@ describe('twin-llama-guard-3 design', () => {
     expect(output.logits.dims).toEqual([1, ids.length, vocab]);
     expect(output.logits.type).toBe('float32');
     const onnx = (output.logits.data as Float32Array).slice((ids.length - 1) * vocab);
-    const reference = llamaGuard3ReferenceLogits(designed.weights, dtype, ids);
+    const reference = twinReferenceLogits(designed.weights, dtype, ids);
     let worst = 0;
     for (let i = 0; i < vocab; i++) worst = Math.max(worst, Math.abs((onnx[i] as number) - (reference[i] as number)));
     // q4f16 computes in float16 (the reference does not); the designed margins are 32.
@@ -386,7 +387,7 @@ describe('twin-qwen3guard design', () => {
     expect(output.logits.dims).toEqual([1, ids.length, vocab]);
     const logits = dtype === 'q4f16' ? output.logits.to('float32') : output.logits;
     const onnx = (logits.data as Float32Array).slice((ids.length - 1) * vocab);
-    const reference = qwen3ReferenceLogits(designed.weights, dtype, ids);
+    const reference = twinReferenceLogits(designed.weights, dtype, ids);
     let worst = 0;
     for (let i = 0; i < vocab; i++) worst = Math.max(worst, Math.abs((onnx[i] as number) - (reference[i] as number)));
     expect(worst).toBeLessThan(dtype === 'q4f16' ? 1.5 : 1e-3);
@@ -475,7 +476,7 @@ describe('twin-guardreasoner design', () => {
     expect(output.logits.dims).toEqual([1, ids.length, vocab]);
     expect(output.logits.type).toBe('float32');
     const onnx = (output.logits.data as Float32Array).slice((ids.length - 1) * vocab);
-    const reference = llamaGuard3ReferenceLogits(designed.weights, dtype, ids);
+    const reference = twinReferenceLogits(designed.weights, dtype, ids);
     let worst = 0;
     for (let i = 0; i < vocab; i++) worst = Math.max(worst, Math.abs((onnx[i] as number) - (reference[i] as number)));
     expect(worst).toBeLessThan(dtype === 'q4f16' ? 1.5 : 1e-3);

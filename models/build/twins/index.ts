@@ -3,43 +3,25 @@
  * export users load, with designed weights that answer like the family (see `design.ts`).
  * `main.ts` builds each one into `models/fixtures/<id>/` with its manifest.
  */
-import { createHash } from 'node:crypto';
 import { TRIGGERS } from '../lexicon.js';
-import type { ManifestFile } from '../manifest.js';
+import { manifestFiles, type FixtureManifest } from '../manifest.js';
 import { buildGuardReasonerTwin, GUARDREASONER_TWIN } from './guardreasoner.js';
 import { buildLlamaGuard3Twin, LLAMA_GUARD_3_TWIN } from './llama-guard-3.js';
 import { QWEN3_TWIN, buildQwen3Twin } from './qwen3.js';
 import { buildQwen3GuardTwin, QWEN3GUARD_TWIN } from './qwen3guard.js';
 
-/** A twin's manifest: a fixture manifest that also names the real model it mirrors. */
-export interface TwinManifest {
-  id: string;
-  name: string;
+/** A twin's manifest: a fixture manifest of any family that also names the real model it mirrors. */
+export type TwinManifest = Omit<FixtureManifest, 'family' | 'reasoningModel'> & {
   family: string;
-  testModel: true;
-  mirrors: string;
   reasoningModel: boolean;
-  description: string;
-  source: { kind: 'local'; path: string };
-  dtypes: string[];
-  files: ManifestFile[];
-  requiredFeatures: string[];
-  contextLength: number;
-  languages: string[];
-  license: 'MIT';
-}
+  mirrors: string;
+};
 
 /** One twin: how to build its files, and its manifest once built. */
 export interface Twin {
   id: string;
   build(): Map<string, Uint8Array>;
   manifest(files: ReadonlyMap<string, Uint8Array>, path: string): TwinManifest;
-}
-
-function manifestFiles(files: ReadonlyMap<string, Uint8Array>): ManifestFile[] {
-  return [...files]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([file, bytes]) => ({ path: file, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }));
 }
 
 /** What a twin's manifest says about it beyond its files. */

@@ -12,11 +12,10 @@ import { getFormat, modelInput } from '../../../src/common/formats/index.js';
 import { chatTemplateRenderer } from '../../../src/common/formats/render.js';
 import { LLAMA_GUARD_3_CHAT_TEMPLATE } from '../../../src/common/formats/templates.js';
 import type { ModerationInput } from '../../../src/types.js';
-import type { TwinShape, TwinWeights } from './design.js';
+import type { TwinShape } from './design.js';
 import { buildLlamaTwinOnnx } from './llama-graph.js';
 import { llama32TokenizerFiles } from './llama-tokenizer.js';
 import { TWIN_DTYPES, type TwinDtype } from './qwen3-graph.js';
-import { TwinDecoder, twinAsDtype } from './reference.js';
 import { designVariant, jsonFile as json, selfCheckVariant, tokenizerOf, twinReadme, type DesignedTwin, type TwinVariant } from './variant.js';
 import type { AnswerSequence, Branch } from './vocabulary.js';
 
@@ -187,7 +186,3 @@ export function buildLlamaGuard3Twin(): BuiltLlamaGuard3Twin {
   return buildLlamaFamilyTwin(LLAMA_GUARD_3_VARIANT);
 }
 
-/** Logits of the last position of `ids` with the reference forward (for tests). */
-export function llamaGuard3ReferenceLogits(weights: TwinWeights, dtype: TwinDtype, ids: readonly number[]): Float64Array {
-  return new TwinDecoder(twinAsDtype(weights, dtype)).feed(ids);
-}

@@ -10,9 +10,9 @@ import { createRequire } from 'node:module';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { encodePrompt } from '../../../src/common/formats/encode.js';
 import { getFormat } from '../../../src/common/formats/index.js';
-import type { TwinShape, TwinWeights } from './design.js';
+import type { TwinShape } from './design.js';
 import { buildQwen3Onnx, TWIN_DTYPES, type TwinDtype } from './qwen3-graph.js';
-import { argmax, TwinDecoder, twinAsDtype } from './reference.js';
+import { argmax } from './reference.js';
 import { designVariant, jsonFile as json, selfCheckVariant, tokenizerOf, twinReadme, type DesignedTwin, type TwinVariant } from './variant.js';
 import type { AnswerSequence, Branch } from './vocabulary.js';
 
@@ -200,9 +200,5 @@ export function buildQwen3Twin(): BuiltTwin {
   return buildQwen3FamilyTwin(QWEN3_VARIANT);
 }
 
-/** Logits of the last position of `ids` with the reference forward (for tests). */
-export function qwen3ReferenceLogits(weights: TwinWeights, dtype: TwinDtype, ids: readonly number[]): Float64Array {
-  return new TwinDecoder(twinAsDtype(weights, dtype)).feed(ids);
-}
 
 export { argmax };

@@ -192,3 +192,8 @@ export function twinGenerate(weights: TwinWeights, ids: readonly number[], maxNe
   }
   return out;
 }
+
+/** Logits of the last position of `ids` with the reference forward of any twin, in `dtype` (for tests). */
+export function twinReferenceLogits(weights: TwinWeights, dtype: TwinDtype, ids: readonly number[]): Float64Array {
+  return new TwinDecoder(twinAsDtype(weights, dtype)).feed(ids);
+}
