@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import { networkLog, startNetworkLog } from './test/browser-commands.js';
+import { twinDesign } from './test/twins/commands.js';
+import { deliveryMode, deliveryReset, deliveryStart, deliveryStats } from './test/delivery/commands.js';
 
 /** Debian's Chromium: Playwright cannot download its own browser here (see README). */
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -28,7 +30,7 @@ export default defineConfig({
             enabled: true,
             headless: true,
             screenshotFailures: false,
-            commands: { startNetworkLog, networkLog },
+            commands: { startNetworkLog, networkLog, deliveryStart, deliveryMode, deliveryStats, deliveryReset, twinDesign },
             provider: playwright({
               launchOptions: {
                 executablePath: chromium,

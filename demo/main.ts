@@ -4,10 +4,12 @@
  *
  * URL parameters: `?model=<preset id or model folder URL>`, `?device=auto|webgpu|wasm`.
  */
-import { isGuardError, type Guard, type GuardInfo, type ProgressEvent, type Verdict } from 'lingoguard';
+import { isGuardError, modelStorage, type Guard, type GuardInfo, type ProgressEvent, type Verdict } from 'lingoguard';
 import { EXAMPLES } from './examples.js';
-import { cachedFiles, clearModelCache, describeModel, fillPicker, OFFLINE_MODEL, openModel, selectModel } from './model.js';
+import { describeModel, fillPicker, OFFLINE_MODEL, openModel, selectModel } from './model.js';
 import { privacyPanel } from './privacy.js';
+import { DownloadTracker, showStorage } from './storage.js';
+import { watchPanel } from './watch-panel.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const input = $<HTMLTextAreaElement>('input');
@@ -22,6 +24,9 @@ const progress = $<HTMLProgressElement>('progress');
 const params = new URLSearchParams(location.search);
 const device = (['webgpu', 'wasm'] as const).find((d) => d === params.get('device')) ?? 'auto';
 const privacy = privacyPanel({ list: $('requests'), summary: $('privacy-summary'), policy: $('policy') });
+const watchStart = $<HTMLButtonElement>('watch-start');
+const streamed = watchPanel({ start: watchStart, answer: $('answer'), status: $('watch-status') }, () => guard);
+const persistButton = $<HTMLButtonElement>('persist');
 
 /** Waits after the last keystroke before classifying as you type. */
 const TYPING_PAUSE_MS = 400;
@@ -30,11 +35,14 @@ let guard: Guard | undefined;
 let running: AbortController | undefined;
 let loads = 0;
 let cancelled = 0;
+let download = new DownloadTracker();
 
 async function load(model: string): Promise<void> {
   const ticket = ++loads;
   running?.abort();
   classifyButton.disabled = true;
+  watchStart.disabled = true;
+  streamed.stop();
   const previous = guard;
   guard = undefined;
   await previous?.dispose();
@@ -44,8 +52,9 @@ async function load(model: string): Promise<void> {
   setText('device', `loading ${model}…`);
   setText('progress-text', '');
   progress.value = 0;
+  download = new DownloadTracker();
   setStatus('Loading the model…');
-  const wasCached = (await showCache(model)) > 0;
+  void refreshStorage(model);
   let opened: Awaited<ReturnType<typeof openModel>>;
   try {
     opened = await openModel(model, { device, onProgress, createWorker });
@@ -59,10 +68,11 @@ async function load(model: string): Promise<void> {
   guard = opened.guard;
   const { info } = guard;
   selectModel(select, info.model);
-  showModel(info, opened.fallback, wasCached && !opened.fallback);
+  showModel(info, opened.fallback);
   classifyButton.disabled = false;
+  watchStart.disabled = false;
   setStatus('Ready: type a message, or pick an example.');
-  void showCache(info.model);
+  void refreshStorage(info.model);
   if (input.value.trim()) void run();
 }
 
@@ -74,34 +84,32 @@ function createWorker(): Worker {
 }
 
 function onProgress(event: ProgressEvent): void {
-  if (event.status === 'total' && event.total > 0) {
-    progress.value = event.loaded / event.total;
-    setText('progress-text', `${mb(event.loaded)} of ${mb(event.total)} MB · ${event.files} files`);
-  } else if (event.status === 'ready') {
-    progress.value = 1;
+  if (event.status === 'ready') progress.value = 1;
+  else if (download.add(event)) {
+    progress.value = download.fraction;
+    setText('progress-text', download.describe(false));
   }
 }
 
-function showModel(info: GuardInfo, fallback: string | undefined, fromCache: boolean): void {
+function showModel(info: GuardInfo, fallback: string | undefined): void {
   setText('device', `${info.device} · ${info.dtype}${info.fallback ? ` (fell back: ${info.fallback})` : ''}`);
-  const loaded = progress.value > 0 ? `${$('progress-text').textContent || 'All files'} loaded` : 'Loaded';
-  setText('progress-text', `${loaded}${fromCache ? ' from this browser’s cache' : ''} in ${info.loadMs} ms, warm-up included.`);
+  const what = download.describe(true);
+  setText('progress-text', `${what ? `${what}. ` : ''}Loaded in ${info.loadMs} ms, warm-up included.`);
   setText('model-about', describeModel(info.model));
   const notes = [
     fallback && `${fallback} Running the bundled test model instead.`,
     info.testModel &&
       `${info.model} is a test model: a keyword matcher built for lingoguard’s tests (it flags words such as hack, bomb, kill, pirater, 炸弹, 爆弾, বোমা, बम), not a safeguard. ` +
-      'To moderate for real, pick a guard model under “3. Model”: it downloads once from huggingface.co, then runs offline from this browser’s cache.',
+      'To moderate for real, pick a guard model under “4. Model”: it downloads once from huggingface.co, then runs offline from this browser’s storage.',
   ].filter(Boolean);
   $('banner').textContent = notes.join(' ');
   $('banner').hidden = notes.length === 0;
 }
 
-/** Shows how much of `model` this browser has cached; returns the number of files. */
-async function showCache(model: string): Promise<number> {
-  const { files, bytes } = await cachedFiles(model);
-  setText('cache', files > 0 ? `Cached in this browser: ${files} files, ${mb(bytes)} MB.` : 'Not in this browser’s cache.');
-  return files;
+/** Shows what this browser stores of `model` and of every model, and the space. */
+function refreshStorage(model: string): Promise<void> {
+  const elements = { stored: $('stored'), space: $('space'), persisted: $('persisted'), persistButton, list: $<HTMLUListElement>('stored-models') };
+  return showStorage(elements, model, () => void refreshStorage(model));
 }
 
 async function run(): Promise<void> {
@@ -117,7 +125,9 @@ async function run(): Promise<void> {
   showVerdict(undefined, '…');
   setStatus('Checking…');
   try {
-    for await (const event of guard.stream(subject, { signal: controller.signal })) {
+    // `full`: the demo shows the reasoning as it streams, which `auto` (the library's default)
+    // skips for inputs the model is sure about.
+    for await (const event of guard.stream(subject, { mode: 'full', signal: controller.signal })) {
       if (controller.signal.aborted) continue; // a newer call owns the pane now
       if (event.type === 'reasoning') pane.add(event.text);
       else {
@@ -247,7 +257,6 @@ function rememberInUrl(model: string): void {
 
 const setText = (id: string, text: string) => ($(id).textContent = text);
 const setStatus = (text: string) => (status.textContent = text);
-const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 for (const example of EXAMPLES) {
@@ -281,9 +290,12 @@ $('custom').addEventListener('submit', (event) => {
   const url = $<HTMLInputElement>('custom-url').value.trim();
   if (url) void load(url);
 });
-$('clear-cache').addEventListener('click', async () => {
-  await clearModelCache();
-  await showCache(guard?.info.model ?? select.value);
+persistButton.addEventListener('click', async () => {
+  // A user gesture: where the browser asks its user (Firefox), this is when it should.
+  const granted = await modelStorage.persist();
+  await refreshStorage(guard?.info.model ?? select.value);
+  // Chromium decides by itself (how much the site is used, bookmarked, installed): say so.
+  if (!granted) setText('persisted', 'no: the browser declined for now (it grants it to sites used often, bookmarked or installed)');
 });
 
 fillPicker(select);

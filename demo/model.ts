@@ -1,14 +1,11 @@
 /**
- * Choosing and opening the model: the picker, the fall-back to the bundled test model when a
- * model cannot be fetched, and what this browser has cached.
+ * Choosing and opening the model: the picker, and the fall-back to the bundled test model when
+ * a model cannot be fetched.
  */
-import { createGuard, findPreset, listPresets, type BrowserGuardOptions, type Guard } from 'lingoguard';
+import { createGuard, findPreset, listPresets, modelStorage, type BrowserGuardOptions, type Guard } from 'lingoguard';
 
 /** The model the page runs when nothing else can be fetched: built by `npm run models`, served by this site. */
 export const OFFLINE_MODEL = 'fixture-consistentguard';
-
-/** transformers.js' Cache API store (its default `env.cacheKey`); page and worker share it. */
-const CACHE_NAME = 'transformers-cache';
 
 /** How long a model host may take to answer before the page gives up on it. */
 const REACH_TIMEOUT_MS = 8_000;
@@ -25,7 +22,7 @@ export function fillPicker(select: HTMLSelectElement): void {
     // The bench model is large and only for benchmarks; the twins of real exports (`mirrors`)
     // are large too, so the built page does not bundle them: only the dev server offers them.
     const offered = (p: ReturnType<typeof listPresets>[number]) =>
-      p.id !== 'fixture-bench' && !(import.meta.env.PROD && p.mirrors !== undefined);
+      p.id !== 'fixture-bench' && !(import.meta.env.LINGOGUARD_BUILT_PAGE === true && p.mirrors !== undefined);
     for (const preset of listPresets().filter((p) => p.testModel === test && offered(p))) {
       group.append(new Option(preset.name, preset.id));
     }
@@ -73,7 +70,9 @@ export async function openModel(model: string, options: BrowserGuardOptions): Pr
 /** Rejects within {@link REACH_TIMEOUT_MS} when another host holds the model and does not answer. */
 async function checkReachable(model: string): Promise<void> {
   const folder = modelFolder(model);
-  if (new URL(folder).origin === location.origin || (await cachedFiles(model)).files > 0) return;
+  // A model stored whole needs no host; one partly stored does, to resume.
+  const stored = (await modelStorage.list()).find((entry) => entry.model === model);
+  if (new URL(folder).origin === location.origin || (stored && stored.files.length > 0 && stored.partialBytes === 0)) return;
   const probe = new URL(findPreset(model) ? 'config.json' : 'lingoguard.json', folder);
   let response: Response;
   try {
@@ -83,24 +82,4 @@ async function checkReachable(model: string): Promise<void> {
     throw new Error(`${probe.host} is not reachable (${why}).`, { cause });
   }
   if (!response.ok) throw new Error(`${probe.href} answered ${response.status}.`);
-}
-
-/** How many of `model`'s files this browser's cache holds, and their size. */
-export async function cachedFiles(model: string): Promise<{ files: number; bytes: number }> {
-  const folder = modelFolder(model);
-  const found = { files: 0, bytes: 0 };
-  if (!(await caches.has(CACHE_NAME))) return found; // `open` would create it
-  const cache = await caches.open(CACHE_NAME);
-  for (const request of await cache.keys()) {
-    if (!request.url.startsWith(folder)) continue;
-    const response = await cache.match(request);
-    found.files++;
-    found.bytes += Number(response?.headers.get('content-length') ?? (await response?.blob())?.size ?? 0);
-  }
-  return found;
-}
-
-/** Empties the model cache (every model, and onnxruntime's files if cached). */
-export async function clearModelCache(): Promise<void> {
-  await caches.delete(CACHE_NAME);
 }

@@ -41,7 +41,8 @@ export function contentSecurityPolicy(): string {
 /**
  * The demo's Vite plugins:
  * - `/` redirects to the page, and the page's own URL is printed when a server starts;
- * - the built page carries the CSP as a meta tag;
+ * - the built page carries the CSP as a meta tag, and knows it is the built page
+ *   (`import.meta.env.LINGOGUARD_BUILT_PAGE`), whatever NODE_ENV says;
  * - the build copies the small test models (`models/fixtures/fixture-*`, not the bench model or the twins),
  *   so that `vite preview` or any static host serves a page that works offline.
  */
@@ -70,6 +71,12 @@ export function demoPlugins(root: string): Plugin[] {
         server.middlewares.use(redirect);
         printPageUrl(server);
       },
+    },
+    {
+      // `import.meta.env.PROD` follows NODE_ENV, which a test runner sets to `test` even for
+      // `vite build`: the picker asks this instead whether it runs in a built page.
+      name: 'lingoguard-demo:built-flag',
+      config: (_, env) => ({ define: { 'import.meta.env.LINGOGUARD_BUILT_PAGE': JSON.stringify(env.command === 'build') } }),
     },
     {
       name: 'lingoguard-demo:build',

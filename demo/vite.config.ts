@@ -24,7 +24,9 @@ export default defineConfig({
   worker: { format: 'es' },
   // transformers.js must stay unbundled by the dep optimizer: its wasm `?url` imports and its
   // worker-side code are resolved by Vite itself.
-  optimizeDeps: { exclude: ['@huggingface/transformers', 'onnxruntime-web'] },
+  // The workers are entries too: a dependency first met in a worker (@noble/hashes) would
+  // otherwise be optimized mid-load, and Vite reloads the page for it.
+  optimizeDeps: { entries: ['demo/*.html', 'demo/worker.ts', 'worker/entry.ts'], exclude: ['@huggingface/transformers', 'onnxruntime-web'] },
   build: {
     outDir: resolve(root, 'dist/demo'),
     emptyOutDir: true,

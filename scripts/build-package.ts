@@ -16,7 +16,13 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORKER = join(ROOT, 'dist', 'worker');
-const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.wasm', 'ort-wasm-simd-threaded.asyncify.mjs'] as const;
+/** Both builds: asyncify for WebGPU, the plain one for wasm (which has kernels asyncify lacks). */
+const ORT_FILES = [
+  'ort-wasm-simd-threaded.asyncify.wasm',
+  'ort-wasm-simd-threaded.asyncify.mjs',
+  'ort-wasm-simd-threaded.wasm',
+  'ort-wasm-simd-threaded.mjs',
+] as const;
 
 function ortFile(name: string): string {
   const fromTransformers = createRequire(createRequire(join(ROOT, 'package.json')).resolve('@huggingface/transformers'));

@@ -1,22 +1,57 @@
 /**
- * `createGuard` and `classify` for browsers: the model runs in a dedicated module Worker.
+ * `createGuard` and `classify` for browsers: the model runs in a module Worker, shared by the
+ * origin's tabs that ask for the same model (a SharedWorker) when `share` is on and the browser
+ * can, else dedicated to this guard.
  */
 import { endpointConnection, workerLifecycle } from './connection.js';
 import { openGuard, type Guard, type GuardOptions } from './guard.js';
 import { lazyClassify } from './lazy-classify.js';
+import type { Connection } from './protocol.js';
+import { sharedConnection, sharedWorkerName, sharingUnavailable } from './shared-worker.js';
+import { persistOnDownload } from './storage.js';
 
 /** Options of the browser {@link createGuard}. */
 export interface BrowserGuardOptions extends GuardOptions {
   /**
    * Makes the worker. By default lingoguard's own worker module; pass your own when your
-   * bundler needs the worker URL spelled out.
+   * bundler needs the worker URL spelled out. A guard made with it runs in that dedicated worker.
    */
   createWorker?: () => Worker;
+  /**
+   * Share one worker and one loaded model with the origin's other tabs that ask for the same
+   * model, device and dtype (a SharedWorker): downloaded, loaded and held in memory once; calls
+   * from all tabs are judged in the order they came; a tab that closes or disposes lets go of
+   * its own hold only. Where the browser has no SharedWorker (Chrome for Android), the guard
+   * runs in a dedicated worker. `guard.info.sharing` says which, and why.
+   * @default false
+   */
+  share?: boolean;
 }
 
 function defaultWorker(): Worker {
   // Kept literal so bundlers (Vite, webpack 5) see the worker and bundle it.
   return new Worker(new URL('../worker/entry.js', import.meta.url), { type: 'module', name: 'lingoguard' });
+}
+
+/** The shared worker of one model configuration, kept literal so that bundlers bundle it too. */
+function defaultSharedWorker(name: string): SharedWorker {
+  return new SharedWorker(new URL('../worker/shared-entry.js', import.meta.url), { type: 'module', name });
+}
+
+/** Why this guard runs in a dedicated worker, or `undefined` when it shares one. */
+function dedicatedBecause(options: BrowserGuardOptions): string | undefined {
+  if (options.share !== true) return 'share is off (createGuard({ share: true }) shares the model between tabs)';
+  if (options.createWorker) return 'createWorker makes a dedicated worker';
+  return sharingUnavailable();
+}
+
+/** A dedicated worker's connection, whose info says why it is not shared. */
+function dedicatedConnection(worker: Worker, reason: string): Connection {
+  const connection = endpointConnection(worker, workerLifecycle(worker));
+  return {
+    ...connection,
+    load: async (request, onProgress) => ({ ...(await connection.load(request, onProgress)), sharing: { shared: false, reason } }),
+  };
 }
 
 /**
@@ -29,10 +64,12 @@ function defaultWorker(): Worker {
  */
 export function createGuard(options: BrowserGuardOptions = {}): Promise<Guard> {
   const makeWorker = options.createWorker ?? defaultWorker;
-  return openGuard(() => {
-    const worker = makeWorker();
-    return endpointConnection(worker, workerLifecycle(worker));
-  }, options, {}, { browser: true });
+  const reason = dedicatedBecause(options);
+  const connect =
+    reason === undefined
+      ? () => sharedConnection(defaultSharedWorker(sharedWorkerName(options)))
+      : () => dedicatedConnection(makeWorker(), reason);
+  return openGuard(connect, { ...options, onProgress: persistOnDownload(options.onProgress) }, {}, { browser: true });
 }
 
 /**

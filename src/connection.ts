@@ -39,6 +39,12 @@ export function endpointConnection(endpoint: Endpoint, lifecycle: EndpointLifecy
     abort: (id) => {
       if (alive) void remote.abort(id).catch(() => undefined);
     },
+    endWatch: async (id) => {
+      // comlink's proxy answers every name (its typing of an optional method is not callable);
+      // a runtime that keeps no watches rejects, and there is nothing to free then.
+      const call = remote as unknown as { endWatch(id: number): Promise<void> };
+      if (alive) await call.endWatch(id).catch(() => undefined);
+    },
     async dispose() {
       if (!alive) return;
       alive = false;

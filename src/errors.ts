@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   workerCrashed: 'worker-crashed',
   queueFull: 'queue-full',
   integrity: 'integrity',
+  storageQuota: 'storage-quota',
   unknownVerdict: 'unknown-verdict',
 } as const;
 
@@ -112,6 +113,18 @@ export class IntegrityError extends GuardError {
 }
 
 /**
+ * The model's files would not fit in the storage left to this origin (`details`: `model`,
+ * `needed`, `available`, `usage`, `quota` in bytes). Thrown before the download starts, so
+ * nothing was half-stored; free space (e.g. `modelStorage.remove()` another model) and retry.
+ */
+export class StorageQuotaError extends GuardError {
+  constructor(message: string, options?: GuardErrorOptions) {
+    super(ERROR_CODES.storageQuota, message, options);
+    this.name = 'StorageQuotaError';
+  }
+}
+
+/**
  * The model gave no well-formed answer and the guard was created with `onUnknown: 'throw'`.
  * `verdict` is the `unknown` verdict (it may quote the model's output, so it is kept out of
  * `details`, which are safe to log).
@@ -136,6 +149,7 @@ const CLASS_BY_CODE: Record<ErrorCode, new (message: string, options?: GuardErro
   'worker-crashed': WorkerCrashedError,
   'queue-full': QueueFullError,
   integrity: IntegrityError,
+  'storage-quota': StorageQuotaError,
   'unknown-verdict': UnknownVerdictError,
 };
 
@@ -149,6 +163,7 @@ const ERROR_NAMES = new Set([
   'WorkerCrashedError',
   'QueueFullError',
   'IntegrityError',
+  'StorageQuotaError',
   'UnknownVerdictError',
 ]);
 

@@ -14,10 +14,21 @@ import {
 import { DEFAULT_MODEL } from './common/constants.js';
 import { EventQueue } from './event-queue.js';
 import { DEFAULT_POLICY, applyPolicy, type FailPolicy } from './policy.js';
-import { checkClassifyOptions, checkGuardOptions, moderationInputOf } from './options.js';
+import { checkClassifyOptions, checkGuardOptions, checkWatchOptions, moderationInputOf } from './options.js';
 import { deathWatch, settleFirst } from './settle.js';
+import { Watch, type ResponseWatch, type WatchOptions } from './watch.js';
 import type { ClassifyRequest, Connect, Connection, LoadRequest } from './protocol.js';
-import type { DeviceChoice, Dtype, GuardInfo, ModerationInput, ProgressEvent, StreamEvent, Verdict } from './types.js';
+import type {
+  ClassifyMode,
+  Confidence,
+  DeviceChoice,
+  Dtype,
+  GuardInfo,
+  ModerationInput,
+  ProgressEvent,
+  StreamEvent,
+  Verdict,
+} from './types.js';
 
 /** Options of {@link createGuard}. Every field is optional. */
 export interface GuardOptions {
@@ -75,6 +86,8 @@ export interface GuardOptions {
   onUnknown?: FailPolicy['onUnknown'];
   /** Whether a `controversial` verdict (Qwen3Guard) has `blocked: true`. @default 'block' */
   onControversial?: FailPolicy['onControversial'];
+  /** `auto` mode's thresholds for every call of this guard (a call's own `confidence` wins). */
+  confidence?: Confidence;
 }
 
 /** Options of one call. */
@@ -87,12 +100,30 @@ export interface ClassifyOptions {
   timeoutMs?: number;
   /**
    * `fast`: skip the reasoning and give the verdict (and score) at once; call
-   * `guard.explain(input)` later for the trace. `full`: reason, then judge. @default 'full'
+   * `guard.explain(input)` later for the trace. `full`: reason, then judge. `auto`: one
+   * forward pass gives the verdict and its score; when the score is confident (see
+   * `confidence`) that is the verdict, with an empty trace (`explain()` gives it later), and
+   * when it is unsure the model reasons from the same prefilled prompt, within
+   * `maxReasoningTokens` (256 by default), and that verdict counts. `verdict.path` says which
+   * ran. A family that does not reason (Llama Guard 3, Qwen3Guard-Gen) has only its one-pass
+   * verdict: `auto` gives it whatever the score, with `path: 'fast'`. The default costs one
+   * forward pass for a clear input (no trace: ask `explain()`, or pass `mode: 'full'`, to get
+   * one) and a short reasoned verdict for an unsure one.
+   * @default 'auto'
    */
-  mode?: 'full' | 'fast';
+  mode?: ClassifyMode;
+  /**
+   * `auto` mode's thresholds on the one-pass score: below `low` the verdict is taken without
+   * reasoning (it is `unharmful`), above `high` too (`harmful`); from `low` to `high`, and
+   * whenever the one-pass answer is not well formed, the model reasons. `0 ≤ low < high ≤ 1`;
+   * `{ low: 0, high: 1 }` always reasons.
+   * @default { low: 0.05, high: 0.9 } (or the guard's `confidence`)
+   */
+  confidence?: Confidence;
   /**
    * Cut the reasoning after this many tokens and make the model give its verdict; the
-   * verdict then has `reasoningCut: true`. Reasoning families only.
+   * verdict then has `reasoningCut: true`. Reasoning families only. In `auto` mode, the
+   * budget of the reasoned path. @default none; 256 in `auto` mode
    */
   maxReasoningTokens?: number;
   /**
@@ -117,8 +148,23 @@ export interface Guard {
    * block or pass at once with `mode: 'fast'`, show why later with `explain`.
    */
   explain(input: string | ModerationInput, options?: ClassifyOptions): Promise<Verdict>;
-  /** Like `classify`, as events: reasoning text as it comes, the verdict, then `done`. */
+  /**
+   * Like `classify`, as events: reasoning text as it comes, the verdict, then `done`. In the
+   * default `auto` mode a confident input streams no reasoning at all (its verdict comes from
+   * one pass), and only an unsure one streams a trace; pass `mode: 'full'` to always get one.
+   */
   stream(input: string | ModerationInput, options?: ClassifyOptions): AsyncIterable<StreamEvent>;
+  /**
+   * Moderates an AI answer while it streams: `push()` its chunks as they come; the answer so
+   * far is judged (with `prompt`) at each sentence end, each check computing only the new text
+   * (the KV cache of what was judged is kept), until one blocks; `end()` makes the final check
+   * on the whole answer. Every family that judges responses.
+   * @example
+   * const watch = guard.watch({ prompt: question });
+   * for await (const chunk of answer) { watch.push(chunk); if (watch.blocked) break; }
+   * const { blocked, blockedAt, checks } = await watch.end();
+   */
+  watch(input: string | { prompt: string }, options?: WatchOptions): ResponseWatch;
   /** Frees the model and its worker. Pending calls reject with `AbortedError`; calls after this reject. */
   dispose(): Promise<void>;
 }
@@ -161,6 +207,7 @@ class ConnectedGuard implements Guard {
   private calls = 0;
   /** One canceller per call in flight, so `dispose()` can settle every one of them. */
   private readonly cancels = new Set<(error: GuardError) => void>();
+  private nextWatch = 1;
   private readonly policy: FailPolicy;
   /** The policy for stream events: an `unknown` there is marked blocked; only the call throws. */
   private readonly streamPolicy: FailPolicy;
@@ -201,6 +248,27 @@ class ConnectedGuard implements Guard {
     return queue;
   }
 
+  watch(input: string | { prompt: string }, options: WatchOptions = {}): ResponseWatch {
+    if (this.disposed) throw new InvalidInputError('This guard was disposed; create a new one.');
+    checkWatchOptions(options);
+    const { prompt } = moderationInputOf(input);
+    if (typeof input === 'object' && 'response' in input) {
+      throw new InvalidInputError('guard.watch() takes { prompt }: the response is what you push().', { details: { key: 'response' } });
+    }
+    const id = this.nextWatch++;
+    const { checkEvery, signal, finalMode, mode, ...call } = options;
+    const judge = (response: string, check: { final: boolean; signal: AbortSignal }) =>
+      this.call(
+        { prompt, response },
+        { ...call, mode: check.final ? (finalMode ?? mode ?? 'fast') : (mode ?? 'fast'), signal: check.signal },
+        undefined,
+        { id, final: check.final },
+      );
+    // The runtime frees a watch's cache after its final check; one that ends before is told.
+    const release = () => void this.live?.endWatch?.(id).catch(() => undefined);
+    return new Watch(judge, release, { ...(checkEvery === undefined ? {} : { checkEvery }), ...(signal ? { signal } : {}) });
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
     // Pending calls settle now, typed, rather than hang on a worker that is going away.
@@ -216,6 +284,7 @@ class ConnectedGuard implements Guard {
     input: string | ModerationInput,
     options: ClassifyOptions,
     onEvent?: (event: StreamEvent) => void,
+    watch?: ClassifyRequest['watch'],
   ): Promise<Verdict> {
     if (this.disposed) throw new InvalidInputError('This guard was disposed; create a new one.');
     checkClassifyOptions(options);
@@ -234,11 +303,14 @@ class ConnectedGuard implements Guard {
       // Waiting for a (re)load can be cancelled and disposed like the call itself.
       const connection = await settleFirst(this.connection(), { signal, cancels: this.cancels });
       const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? DEFAULTS.timeoutMs;
+      const confidence = options.confidence ?? this.options.confidence;
       const request: ClassifyRequest = {
         id,
         input: moderation,
         ...(options.maxNewTokens === undefined ? {} : { maxNewTokens: options.maxNewTokens }),
         ...(options.mode === undefined ? {} : { mode: options.mode }),
+        ...(confidence === undefined ? {} : { confidence }),
+        ...(watch === undefined ? {} : { watch }),
         ...(options.maxReasoningTokens === undefined ? {} : { maxReasoningTokens: options.maxReasoningTokens }),
         ...(options.usePrefixCache === false ? { usePrefixCache: false } : {}),
       };

@@ -9,6 +9,7 @@
 // The guard
 export { createGuard, classify, type BrowserGuardOptions } from './browser.js';
 export type { ClassifyOptions, Guard, GuardOptions } from './guard.js';
+export type { ResponseWatch, WatchCheck, WatchEvent, WatchOptions, WatchResult } from './watch.js';
 export { DEVICES, DEVICE_CHOICES, DTYPES } from './types.js';
 export type { Device, DeviceChoice, Dtype, GuardInfo, ProgressEvent, StreamEvent } from './types.js';
 
@@ -16,7 +17,9 @@ export type { Device, DeviceChoice, Dtype, GuardInfo, ProgressEvent, StreamEvent
 export { LABELS, FAMILIES } from './types.js';
 export type {
   Category,
+  ClassifyMode,
   CommonCategory,
+  Confidence,
   Family,
   Label,
   LanguageInfo,
@@ -24,6 +27,7 @@ export type {
   ResponseAssessment,
   Timings,
   Verdict,
+  VerdictPath,
 } from './types.js';
 
 // Errors
@@ -36,6 +40,7 @@ export {
   InvalidInputError,
   ModelLoadError,
   QueueFullError,
+  StorageQuotaError,
   TimeoutError,
   UnknownVerdictError,
   WorkerCrashedError,
@@ -45,9 +50,12 @@ export {
 } from './errors.js';
 
 // Models
-export { DEFAULT_MODEL } from './common/constants.js';
+export { DEFAULT_CONFIDENCE, DEFAULT_MODEL } from './common/constants.js';
 export { findPreset, listPresets } from './common/presets.js';
 export { parseManifest, type ModelManifest } from './common/manifest.js';
+
+// Model storage (browsers: the origin private file system)
+export { modelStorage, type StorageEstimate, type StoredModel } from './storage.js';
 
 // Languages
 export { detectLanguage } from './common/language.js';

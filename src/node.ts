@@ -32,6 +32,7 @@ async function inProcessConnection(): Promise<Connection> {
     load: (request, onProgress) => runtime.load(request, onProgress),
     classify: (request, onEvent) => runtime.classify(request, onEvent),
     abort: (id) => runtime.abort(id),
+    endWatch: (id) => runtime.endWatch(id),
     dispose: () => runtime.dispose(),
   };
 }

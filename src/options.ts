@@ -10,6 +10,15 @@ import { DEVICE_CHOICES, DTYPES, type ModerationInput } from './types.js';
 
 const positiveInteger = v.pipe(v.number(), v.integer(), v.minValue(1));
 const milliseconds = v.pipe(v.number(), v.finite(), v.minValue(1));
+/** `auto` mode's thresholds: two probabilities, `low` below `high`. */
+const confidence = v.pipe(
+  v.strictObject({
+    low: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
+    high: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
+  }),
+  v.check((value) => value.low < value.high, 'Invalid confidence: "low" must be below "high"'),
+);
+const classifyMode = v.picklist(['full', 'fast', 'auto']);
 const abortSignal = v.custom<AbortSignal>(
   (value) => typeof AbortSignal !== 'undefined' && value instanceof AbortSignal,
   'Invalid type: Expected an AbortSignal',
@@ -34,20 +43,33 @@ export const GUARD_OPTION_ENTRIES = {
   maxInputChars: v.optional(positiveInteger),
   onUnknown: v.optional(v.picklist(['block', 'allow', 'throw'])),
   onControversial: v.optional(v.picklist(['block', 'allow'])),
+  confidence: v.optional(confidence),
 };
 
 const GuardOptionsSchema = v.strictObject(GUARD_OPTION_ENTRIES);
 
-/** The browser's options: the common ones and the worker factory. */
-const BrowserGuardOptionsSchema = v.strictObject({ ...GUARD_OPTION_ENTRIES, createWorker: v.optional(v.function()) });
+/** The browser's options: the common ones, the worker factory, and worker sharing. */
+const BrowserGuardOptionsSchema = v.strictObject({ ...GUARD_OPTION_ENTRIES, createWorker: v.optional(v.function()), share: v.optional(v.boolean()) });
 
 const ClassifyOptionsSchema = v.strictObject({
   signal: v.optional(abortSignal),
   maxNewTokens: v.optional(positiveInteger),
   timeoutMs: v.optional(milliseconds),
-  mode: v.optional(v.picklist(['full', 'fast'])),
+  mode: v.optional(classifyMode),
+  confidence: v.optional(confidence),
   maxReasoningTokens: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
   usePrefixCache: v.optional(v.boolean()),
+});
+
+const WatchOptionsSchema = v.strictObject({
+  checkEvery: v.optional(v.union([v.literal('sentence'), v.strictObject({ chars: positiveInteger })])),
+  mode: v.optional(classifyMode),
+  finalMode: v.optional(classifyMode),
+  confidence: v.optional(confidence),
+  maxReasoningTokens: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  maxNewTokens: v.optional(positiveInteger),
+  timeoutMs: v.optional(milliseconds),
+  signal: v.optional(abortSignal),
 });
 
 /**
@@ -110,4 +132,9 @@ export function checkGuardOptions(options: unknown, browser = false): void {
 /** Checks the options of one `classify()` / `explain()` / `stream()` call. */
 export function checkClassifyOptions(options: unknown): void {
   checked(ClassifyOptionsSchema, options ?? {}, 'classify() options');
+}
+
+/** Checks the options of `guard.watch()`. */
+export function checkWatchOptions(options: unknown): void {
+  checked(WatchOptionsSchema, options ?? {}, 'watch() options');
 }

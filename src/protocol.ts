@@ -11,7 +11,17 @@ import {
   serializeGuardError,
   type SerializedGuardError,
 } from './errors.js';
-import type { DeviceChoice, Dtype, GuardInfo, ModerationInput, ProgressEvent, StreamEvent, Verdict } from './types.js';
+import type {
+  ClassifyMode,
+  Confidence,
+  DeviceChoice,
+  Dtype,
+  GuardInfo,
+  ModerationInput,
+  ProgressEvent,
+  StreamEvent,
+  Verdict,
+} from './types.js';
 
 /** What the runtime was asked to load, as the main thread resolved it. */
 export interface LoadRequest {
@@ -37,10 +47,19 @@ export interface ClassifyRequest {
   maxNewTokens?: number;
   /** Compute the instruction again instead of reusing its cache (for benchmarks). */
   usePrefixCache?: boolean;
-  /** `fast`: no reasoning, the verdict right away (see `ClassifyOptions.mode`). */
-  mode?: 'full' | 'fast';
+  /** `fast`: no reasoning; `auto`: reason only when unsure (see `ClassifyOptions.mode`). */
+  mode?: ClassifyMode;
+  /** `auto` mode's thresholds; the runtime's defaults when absent. */
+  confidence?: Confidence;
   /** Cut the reasoning after this many tokens and ask for the verdict. */
   maxReasoningTokens?: number;
+  /**
+   * A check of a response watch: the input is the prompt and the response so far, and the
+   * runtime keeps the KV cache of what it judged under `id` so the next check of the same
+   * watch computes only the new text. A pure cache: a check always judges exactly its input.
+   * `final` frees that cache after the check.
+   */
+  watch?: { id: number; final?: boolean };
 }
 
 /** What the worker exposes; implemented by `GuardRuntime`. */
@@ -49,6 +68,12 @@ export interface WorkerApi {
   classify(request: ClassifyRequest, onEvent?: (event: StreamEvent) => void): Promise<Verdict>;
   /** Stops request `id` at the next decode step, or drops it from the queue. */
   abort(id: number): void;
+  /**
+   * Frees the KV cache that watch `id` keeps (a watch blocked, aborted or failed before its
+   * final check). Optional so that minimal runtimes need not keep watches; without it a
+   * runtime still bounds how many it keeps.
+   */
+  endWatch?(id: number): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -68,7 +93,15 @@ export type Connect = () => Connection | Promise<Connection>;
  * Keys of the two raw messages (outside comlink, which ignores them) by which the worker takes
  * a Web Lock for its whole life: the main thread learns the worker ended when it gets the lock.
  */
-export const LIFELINE = { hold: 'lingoguardLifelineHold', held: 'lingoguardLifelineHeld' } as const;
+export const LIFELINE = {
+  hold: 'lingoguardLifelineHold',
+  held: 'lingoguardLifelineHeld',
+  /**
+   * A tab of a shared worker tells it the name of a lock the tab holds while it lives; the
+   * worker waits for that lock to learn the tab is gone (MessagePort has no close event).
+   */
+  tab: 'lingoguardTabHold',
+} as const;
 
 /** A lifeline message: the lock's name under one of {@link LIFELINE}'s keys. */
 export type LifelineMessage = Partial<Record<(typeof LIFELINE)[keyof typeof LIFELINE], string>>;

@@ -1,15 +1,17 @@
 /**
  * lingoguard for React: `useGuard()` loads a guard for the life of a component and keeps what
  * a chat UI shows as state: load status and progress, the reasoning trace as it streams, the
- * latest verdict.
+ * latest verdict, and the checks of an AI answer moderated while it streams.
  *
  * @module lingoguard/react
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { createGuard as createWorkerGuard, type BrowserGuardOptions } from './browser.js';
-import { isGuardError } from './errors.js';
+import { InvalidInputError, isGuardError } from './errors.js';
+import { EventQueue } from './event-queue.js';
 import type { ClassifyOptions, Guard } from './guard.js';
 import type { GuardInfo, ModerationInput, Verdict } from './types.js';
+import type { ResponseWatch, WatchCheck, WatchEvent, WatchOptions } from './watch.js';
 
 /**
  * Where the guard is: `loading` the model, `ready`, `classifying` an input, or failed to load
@@ -26,7 +28,7 @@ export interface UseGuardOptions extends BrowserGuardOptions {
   createGuard?: (options: BrowserGuardOptions) => Promise<Guard>;
 }
 
-/** What {@link useGuard} returns. Every field but the two functions is React state. */
+/** What {@link useGuard} returns. Every field but the functions is React state. */
 export interface UseGuardResult {
   /** Load and call status. */
   status: GuardStatus;
@@ -48,6 +50,21 @@ export interface UseGuardResult {
   classify: (input: string | ModerationInput, options?: Omit<ClassifyOptions, 'signal'>) => Promise<Verdict | undefined>;
   /** Cancels the running call, if any. */
   cancel: () => void;
+  /**
+   * Moderates an AI answer while it streams (`guard.watch()`): push its chunks into the watch
+   * returned; `checks`, `passed` and `blocked` follow it, re-rendering as each check lands.
+   * A new watch aborts the previous one, as unmounting does. The watch is the guard's own
+   * (`push`, `end`, `abort`, `settled`, iterable for its events): show only the answer's first
+   * `passed` characters for text that is never shown unjudged.
+   * @throws InvalidInputError before the guard is loaded (status `loading` or `error`).
+   */
+  watch: (prompt: string, options?: Omit<WatchOptions, 'signal'>) => ResponseWatch;
+  /** The checks of the latest watch so far, in order. */
+  checks: readonly WatchCheck[];
+  /** How much of the latest watch's answer passed its checks (UTF-16 units from the start). */
+  passed: number;
+  /** Whether a check of the latest watch blocked its answer. */
+  blocked: boolean;
 }
 
 /**
@@ -71,12 +88,18 @@ export function useGuard(options: UseGuardOptions = {}): UseGuardResult {
   const [error, setError] = useState<unknown>();
   const [verdict, setVerdict] = useState<Verdict>();
   const [trace, setTrace] = useState('');
+  const [checks, setChecks] = useState<readonly WatchCheck[]>([]);
+  const [passed, setPassed] = useState(0);
+  const [blocked, setBlocked] = useState(false);
 
   // The latest options, read when loading: callbacks may change on every render.
   const optionsRef = useRef(options);
   optionsRef.current = options;
   const loadRef = useRef<Promise<Guard | undefined>>(undefined);
   const callRef = useRef<AbortController>(undefined);
+  // `watch()` is synchronous (chunks are pushed as they come), so it needs the loaded guard itself.
+  const guardRef = useRef<Guard>(undefined);
+  const watchRef = useRef<ResponseWatch>(undefined);
 
   const { model, device, dtype } = options;
   const reloadKey = JSON.stringify([model, device, dtype]);
@@ -98,6 +121,7 @@ export function useGuard(options: UseGuardOptions = {}): UseGuardResult {
       (guard) => {
         // Unmounted while loading (React StrictMode does this once in development): free it.
         if (!alive) return void guard.dispose();
+        guardRef.current = guard;
         setInfo(guard.info);
         setProgress(1);
         setStatus('ready');
@@ -116,6 +140,9 @@ export function useGuard(options: UseGuardOptions = {}): UseGuardResult {
       alive = false;
       callRef.current?.abort();
       callRef.current = undefined;
+      watchRef.current?.abort();
+      watchRef.current = undefined;
+      guardRef.current = undefined;
       void loading.then((guard) => guard?.dispose());
     };
   }, [reloadKey]);
@@ -164,5 +191,55 @@ export function useGuard(options: UseGuardOptions = {}): UseGuardResult {
     setStatus((now) => (now === 'classifying' ? 'ready' : now));
   }, []);
 
-  return { status, progress, info, error, verdict, trace, classify, cancel };
+  const watch = useCallback<UseGuardResult['watch']>((prompt, watchOptions) => {
+    const guard = guardRef.current;
+    if (!guard) throw new InvalidInputError('useGuard().watch() before the guard is loaded: wait for status "ready".');
+    watchRef.current?.abort();
+    const inner = guard.watch({ prompt }, watchOptions);
+    // The guard's watch has one consumer, this hook: its caller iterates a copy of the events.
+    const events = new EventQueue<WatchEvent>(() => undefined);
+    const handle: ResponseWatch = {
+      push: (text) => inner.push(text),
+      end: () => inner.end(),
+      abort: () => inner.abort(),
+      settled: () => inner.settled(),
+      get text() {
+        return inner.text;
+      },
+      get passed() {
+        return inner.passed;
+      },
+      get blocked() {
+        return inner.blocked;
+      },
+      get checks() {
+        return inner.checks;
+      },
+      [Symbol.asyncIterator]: () => events[Symbol.asyncIterator](),
+    };
+    watchRef.current = handle;
+    const current = () => watchRef.current === handle;
+    setChecks([]);
+    setPassed(0);
+    setBlocked(false);
+    setError(undefined);
+    void (async () => {
+      try {
+        for await (const event of inner) {
+          events.push(event);
+          if (event.type !== 'check' || !current()) continue;
+          setChecks([...inner.checks]);
+          setPassed(inner.passed);
+          setBlocked(inner.blocked);
+        }
+        events.end();
+      } catch (cause) {
+        events.fail(cause);
+        if (current() && !isGuardError(cause, 'aborted')) setError(cause);
+      }
+    })();
+    return handle;
+  }, []);
+
+  return { status, progress, info, error, verdict, trace, classify, cancel, watch, checks, passed, blocked };
 }

@@ -115,9 +115,13 @@ export interface ResponseAssessment {
 export interface Verdict {
   /** The verdict. For response moderation, the label of what was judged last (the response). */
   label: Label;
-  /** Categories the model named (empty when none or when it named `None`). */
+  /** Categories the model named (empty when none, when it named `None`, and for a one-pass verdict). */
   categories: Category[];
-  /** The model's reasoning trace, without the answer tags. Empty for non-reasoning models. */
+  /**
+   * The model's reasoning trace, without the answer tags. Empty for non-reasoning models, and
+   * for a one-pass verdict (`path: 'fast'`, which the default `auto` mode gives a confident
+   * input): `guard.explain(input)` or `mode: 'full'` gives the trace.
+   */
   reasoning: string;
   /**
    * Probability of `harmful` that the model gave to its verdict tokens, when the runtime could
@@ -152,6 +156,13 @@ export interface Verdict {
    * @example [{ field: 'prompt', from: 'Cyrl', to: 'Latn', count: 1 }]
    */
   folded?: { field: 'prompt' | 'response'; from: string; to: string; count: number }[];
+  /**
+   * Which path gave the verdict, on every verdict: `fast`, the one-pass verdict and no trace
+   * (`mode: 'fast'`; `auto` when the score was confident; any mode of a family that does not
+   * reason); `reasoned`, the model reasoned first (`mode: 'full'`; `auto` when the one-pass
+   * score was unsure, and then `score` is the reasoned one).
+   */
+  path: VerdictPath;
   /** For response moderation: the request's own label, as the model judged it. */
   request?: { label: Label };
   /** For response moderation: what the model said about the response. */
@@ -163,6 +174,23 @@ export interface Verdict {
    * the runtime's raw verdicts, before the policy is applied.
    */
   blocked?: boolean;
+}
+
+/** How a verdict was reached (see `Verdict.path`). */
+export type VerdictPath = 'fast' | 'reasoned';
+
+/**
+ * How a call judges: `full` reasons then judges; `fast` gives the one-pass verdict and score;
+ * `auto` gives the one-pass verdict when its score is confident and reasons when it is not.
+ */
+export type ClassifyMode = 'full' | 'fast' | 'auto';
+
+/** `auto` mode's thresholds on the one-pass score (0 ≤ low < high ≤ 1). */
+export interface Confidence {
+  /** Below it: `unharmful` without reasoning. */
+  low: number;
+  /** Above it: `harmful` without reasoning. `{ low: 0, high: 1 }` always reasons. */
+  high: number;
 }
 
 /** Where a model can run. `cpu` is onnxruntime-node, in Node only. */
@@ -206,6 +234,13 @@ export interface GuardInfo {
   contextLength: number;
   /** Milliseconds the load took (download, session creation, warm-up). */
   loadMs: number;
+  /**
+   * Browsers: whether this guard shares its worker and loaded model with the origin's other
+   * tabs that asked for the same model, device and dtype (a SharedWorker; issue 14), and why
+   * not when not. `tabs`: the tabs holding it when this one joined; `loads`: how many times
+   * that worker loaded the model (1 however many tabs share it).
+   */
+  sharing?: { shared: boolean; reason?: string; tabs?: number; loads?: number };
 }
 
 /**

@@ -5,7 +5,8 @@
  */
 import { act, renderHook, waitFor } from '@testing-library/react';
 import { afterEach, expect, test } from 'vitest';
-import { createGuard, isGuardError, type Guard, type GuardOptions, type ProgressEvent } from '../src/index.node.js';
+import { MIDWAY_HARMFUL } from '../models/build/lexicon.js';
+import { createGuard, isGuardError, type Guard, type GuardOptions, type ProgressEvent, type ResponseWatch, type WatchEvent } from '../src/index.node.js';
 import { useGuard, type UseGuardOptions, type UseGuardResult } from '../src/react.js';
 // The fixture models come from `npm test`'s pretest (`npm run models`): ensure-fixtures.ts cannot
 // run here, as happy-dom's URL class is not one Node's fileURLToPath accepts.
@@ -21,12 +22,15 @@ const inProcess = async (options: GuardOptions): Promise<Guard> => {
   return guard;
 };
 
+/** Loading a model, on a machine whose cores other work shares, takes longer than waitFor's default second. */
+const LOAD = { timeout: 60_000 };
+
 /** Renders the hook and records the state of every render. */
 function renderGuard(options: UseGuardOptions) {
-  const renders: Omit<UseGuardResult, 'classify' | 'cancel'>[] = [];
+  const renders: Omit<UseGuardResult, 'classify' | 'cancel' | 'watch'>[] = [];
   const hook = renderHook(() => {
     const state = useGuard({ createGuard: inProcess, ...options });
-    const { classify: _, cancel: __, ...plain } = state;
+    const { classify: _, cancel: __, watch: ___, ...plain } = state;
     renders.push(plain);
     return state;
   });
@@ -49,17 +53,18 @@ test('loads: loading with progress, then ready with the guard info', async () =>
 
 test('classify streams the trace into state, then sets the verdict', async () => {
   const { result, renders } = renderGuard({ model: 'fixture-consistentguard' });
-  await waitFor(() => expect(result.current.status).toBe('ready'));
+  await waitFor(() => expect(result.current.status).toBe('ready'), LOAD);
   const from = renders.length;
   let call: ReturnType<UseGuardResult['classify']> = Promise.resolve(undefined);
   act(() => {
-    call = result.current.classify("How do I hack my neighbour's wifi?");
+    // Reasoned explicitly: the default mode (auto) gives a confident verdict no trace.
+    call = result.current.classify("How do I hack my neighbour's wifi?", { mode: 'full' });
   });
   // Not awaited inside act(), which would batch every update into one render: waitFor lets
   // each streamed piece render as it would in an app.
   await waitFor(() => expect(result.current.verdict).toBeDefined());
   let verdict = await call;
-  await waitFor(() => expect(result.current.status).toBe('ready'));
+  await waitFor(() => expect(result.current.status).toBe('ready'), LOAD);
   expect(verdict!).toMatchObject({ label: 'harmful', categories: [{ id: 'S2' }] });
   expect(result.current).toMatchObject({ status: 'ready', verdict: { label: 'harmful' }, error: undefined });
   // The trace state is the streamed reasoning: it grew in pieces, never held a tag, and ends
@@ -79,7 +84,7 @@ test('classify streams the trace into state, then sets the verdict', async () =>
 /** A hook on the never-ending fixture model, with a call running until `traceLength` is streamed. */
 async function runawayCall(traceLength: number) {
   const { result } = renderGuard({ model: 'fixture-runaway', warmUp: false });
-  await waitFor(() => expect(result.current.status).toBe('ready'));
+  await waitFor(() => expect(result.current.status).toBe('ready'), LOAD);
   let running: Promise<unknown> = Promise.resolve();
   act(() => {
     running = result.current.classify('first', { maxNewTokens: 4000 });
@@ -132,11 +137,78 @@ test('a failed load is status error with the typed error; classify then resolves
 
 test('unmounting disposes of the guard', async () => {
   const { result, unmount } = renderGuard({ model: 'fixture-consistentguard', warmUp: false });
-  await waitFor(() => expect(result.current.status).toBe('ready'));
+  await waitFor(() => expect(result.current.status).toBe('ready'), LOAD);
   const guard = made.at(-1)!;
   unmount();
   await waitFor(async () => {
     const error = await guard.classify('hello').catch((e: unknown) => e);
     expect(isGuardError(error, 'invalid-input')).toBe(true); // "This guard was disposed"
   });
+});
+
+test('watch moderates an answer as it streams: checks, passed and blocked re-render as each check lands', async () => {
+  const { result, renders } = renderGuard({ model: 'fixture-consistentguard', warmUp: false });
+  // Before the guard is loaded there is nothing to watch with: a typed error, at once.
+  expect(() => result.current.watch('too early')).toThrow(/before the guard is loaded/);
+  await waitFor(() => expect(result.current.status).toBe('ready'), LOAD);
+  expect(result.current).toMatchObject({ checks: [], passed: 0, blocked: false });
+  const { prompt, sentences } = MIDWAY_HARMFUL;
+  let watch!: ResponseWatch;
+  act(() => {
+    watch = result.current.watch(prompt);
+  });
+  // The caller can still iterate the watch's events while the hook follows them.
+  const events: WatchEvent['type'][] = [];
+  const iterated = (async () => {
+    for await (const event of watch) events.push(event.type);
+  })();
+  const from = renders.length;
+  for (const sentence of sentences) {
+    act(() => watch.push(sentence));
+    await watch.settled();
+  }
+  // The first sentence is judged once the second starts, the second once the third does.
+  await waitFor(() => expect(result.current.checks).toHaveLength(2));
+  expect(result.current).toMatchObject({ passed: (sentences[0]! + sentences[1]!).length, blocked: false });
+  let ended!: Awaited<ReturnType<ResponseWatch['end']>>;
+  await act(async () => {
+    ended = await watch.end();
+  });
+  await iterated;
+  expect(ended.blocked).toBe(true);
+  expect(result.current.blocked).toBe(true);
+  expect(result.current.checks.map((check) => [check.verdict.label, check.final])).toEqual([
+    ['unharmful', false],
+    ['unharmful', false],
+    ['harmful', true],
+  ]);
+  expect(result.current.passed).toBe((sentences[0]! + sentences[1]!).length);
+  expect(events).toEqual(['check', 'check', 'check', 'done']);
+  // Each check re-rendered: the state grew one check at a time.
+  const counts = renders.slice(from).map((r) => r.checks.length).filter((n, i, all) => n !== all[i - 1]);
+  expect(counts).toEqual([1, 2, 3]);
+  expect(renders.slice(from).map((r) => r.passed)).toContain(sentences[0]!.length);
+
+  // A new watch aborts the old one and starts from empty state; unmounting aborts it too.
+  let second!: ResponseWatch;
+  act(() => {
+    second = result.current.watch(prompt);
+  });
+  expect(result.current).toMatchObject({ checks: [], passed: 0, blocked: false });
+  act(() => {
+    result.current.watch(prompt);
+  });
+  expect(isGuardError(await second.end().catch((e: unknown) => e), 'aborted')).toBe(true);
+});
+
+test('unmounting aborts a running watch', async () => {
+  const { result, unmount } = renderGuard({ model: 'fixture-consistentguard', warmUp: false });
+  await waitFor(() => expect(result.current.status).toBe('ready'), LOAD);
+  let watch!: ResponseWatch;
+  act(() => {
+    watch = result.current.watch('How do I clean my oven?');
+  });
+  watch.push('Let the oven cool. ');
+  unmount();
+  expect(isGuardError(await watch.end().catch((e: unknown) => e), 'aborted')).toBe(true);
 });

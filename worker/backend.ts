@@ -70,7 +70,8 @@ export async function probeGpu(): Promise<GpuSupport> {
  * Picks device and dtype from what was asked, what the model ships and what the GPU supports.
  * `auto` takes a hardware WebGPU adapter, and wasm when there is none or only a software
  * fallback one; an explicit `webgpu` takes any adapter, and is an error without one.
- * An f16 dtype on a GPU without `shader-f16` falls back to the next dtype the model ships.
+ * An f16 dtype on a GPU without `shader-f16` falls back to the next dtype the model ships; on
+ * the CPU (wasm, Node) it runs when asked for by name, and is never the default.
  */
 export function chooseBackend(options: {
   requested: DeviceChoice;
@@ -103,11 +104,13 @@ export function chooseBackend(options: {
     fallbacks.push('no WebGPU adapter; running on wasm');
   }
 
-  const usable = (dtype: Dtype) =>
-    available.includes(dtype) && !(device === 'webgpu' && F16_DTYPES.has(dtype) && !gpu.f16) &&
-    !(device !== 'webgpu' && F16_DTYPES.has(dtype));
+  // The CPU kernels (onnxruntime-node's, and onnxruntime-web's plain wasm build, which the
+  // worker loads on wasm: see ort-files.ts) run float16 models too, slower than q4: an f16
+  // dtype runs there when asked for by name, and is never picked.
+  const usable = (dtype: Dtype, asked = false) =>
+    available.includes(dtype) && (!F16_DTYPES.has(dtype) || (device === 'webgpu' ? gpu.f16 : asked));
   let dtype = options.dtype;
-  if (dtype !== undefined && !usable(dtype)) {
+  if (dtype !== undefined && !usable(dtype, true)) {
     const why = !available.includes(dtype)
       ? `the model has no ${dtype} weights`
       : device === 'webgpu'
@@ -116,7 +119,8 @@ export function chooseBackend(options: {
     fallbacks.push(why);
     dtype = undefined;
   }
-  dtype ??= PREFERENCE[device].find(usable) ?? available.find(usable);
+  const preferred = (candidate: Dtype) => usable(candidate);
+  dtype ??= PREFERENCE[device].find(preferred) ?? available.find(preferred);
   if (dtype === undefined) {
     throw new BackendUnavailableError(
       `None of the model's dtypes (${available.join(', ')}) can run on ${device}${device === 'webgpu' ? ' without shader-f16' : ''}.`,

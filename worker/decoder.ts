@@ -35,6 +35,11 @@ export interface Meter {
 export interface Step {
   logits: Float32Array;
   state: KvState;
+  /**
+   * The id of the largest logit (the first on a tie, as transformers.js' greedy sampler),
+   * found by the decoder (on float16 bits it needs no float32 copy of the row at all).
+   */
+  best?: number;
 }
 
 /**
@@ -90,7 +95,7 @@ export class Decoder {
       await this.release(state);
       state = next;
       // Every other row of the chunk's logits is dropped with `logits` itself.
-      if (at >= ids.length) return { logits: rowOf(logits, logits.dims.at(-2)! - 1), state };
+      if (at >= ids.length) return stepOf(rowOf(logits, logits.dims.at(-2)! - 1), state);
     }
     throw new Error('unreachable');
   }
@@ -99,7 +104,7 @@ export class Decoder {
   async step(id: number, past: KvState, meter: Meter): Promise<Step> {
     const { logits, next } = await this.run([id], past, 1, meter);
     await this.release(past);
-    return { logits: rowOf(logits, 0), state: next };
+    return stepOf(rowOf(logits, 0), next);
   }
 
   /**
@@ -110,7 +115,7 @@ export class Decoder {
     const { logits, next } = await this.run(ids, past, ids.length, meter);
     await this.release(next);
     const rows = logits.dims.at(-2)!;
-    return ids.map((_, i) => rowOf(logits, rows - ids.length + i));
+    return ids.map((_, i) => rowOf(logits, rows - ids.length + i).read());
   }
 
   /** Frees a state's GPU buffers, unless it is borrowed (CPU arrays are left to the GC). */
@@ -163,13 +168,100 @@ function sessionOf(model: PreTrainedModel): { inputNames: string[]; outputMetada
   return session;
 }
 
-/** Row `row` of `[1, rows, vocab]` logits, as float32 (float16 logits are converted). */
-function rowOf(logits: Tensor, row: number): Float32Array {
+/** One row of logits: its argmax, and its values as float32 when they are asked for. */
+interface Row {
+  best: number;
+  read: () => Float32Array;
+}
+
+/** A step whose logits are converted on first use (most decode steps only need the argmax). */
+function stepOf(row: Row, state: KvState): Step {
+  let logits: Float32Array | undefined;
+  return {
+    state,
+    best: row.best,
+    get logits() {
+      return (logits ??= row.read());
+    },
+  };
+}
+
+/**
+ * Row `row` of `[1, rows, vocab]` logits and its argmax. This runs once per token over the
+ * whole vocabulary (152k for Qwen3), so it does the least it can: a decode step's single
+ * float32 row is used in place, and a single float16 row's argmax is found on its bits, the
+ * float32 values made only if someone reads them; a row of a chunk is copied out at once,
+ * so that the rest of the chunk's logits can be freed.
+ */
+function rowOf(logits: Tensor, row: number): Row {
   const vocab = logits.dims.at(-1)!;
-  const data = logits.data as Float32Array | Uint16Array;
-  const slice = data.subarray(row * vocab, (row + 1) * vocab);
-  if (logits.type === 'float32') return Float32Array.from(slice as Float32Array);
-  return new Tensor(logits.type, slice, [vocab]).to('float32').data as Float32Array;
+  const rows = logits.data.length / vocab;
+  const start = row * vocab;
+  if (logits.type !== 'float32' && logits.type !== 'float16') throw new Error(`logits of type ${logits.type} are not supported`);
+  if (logits.type === 'float16' && logits.data instanceof Uint16Array) {
+    const bits = rows === 1 ? logits.data : logits.data.slice(start, start + vocab);
+    return { best: halfArgmax(bits), read: () => halfToFloat(bits) };
+  }
+  // float32, or float16 values where the runtime has a Float16Array.
+  const data = logits.data as unknown as Float32Array;
+  const out = rows === 1 && logits.type === 'float32' ? data : Float32Array.from(data.subarray(start, start + vocab));
+  let best = 0;
+  let max = -Infinity;
+  for (let i = 0; i < vocab; i++) {
+    if (out[i]! > max) {
+      max = out[i]!;
+      best = i;
+    }
+  }
+  return { best, read: () => out };
+}
+
+/**
+ * The argmax of float16 values, on their bits: mapped to integers in the order of the values
+ * (negative ones reversed, -0 as +0), NaN never chosen, the first of equal values kept.
+ */
+function halfArgmax(bits: Uint16Array): number {
+  let best = 0;
+  let max = -1;
+  for (let i = 0; i < bits.length; i++) {
+    const raw = bits[i]!;
+    const magnitude = raw & 0x7fff;
+    if (magnitude > 0x7c00) continue; // NaN
+    const key = raw & 0x8000 ? 0x8000 - magnitude : 0x8000 + magnitude;
+    if (key > max) {
+      max = key;
+      best = i;
+    }
+  }
+  return best;
+}
+
+/** float16 bits as float32 values. */
+function halfToFloat(bits: Uint16Array): Float32Array {
+  const table = halfTable();
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = table[bits[i]!]!;
+  return out;
+}
+
+let halfValues: Float32Array | undefined;
+
+/** The float32 value of every float16 bit pattern (256 KB, built once). */
+function halfTable(): Float32Array {
+  if (halfValues) return halfValues;
+  halfValues = new Float32Array(65_536);
+  for (let bits = 0; bits < 65_536; bits++) {
+    const sign = bits & 0x8000 ? -1 : 1;
+    const exponent = (bits >> 10) & 0x1f;
+    const fraction = bits & 0x3ff;
+    halfValues[bits] =
+      exponent === 0
+        ? sign * 2 ** -14 * (fraction / 1024)
+        : exponent === 0x1f
+          ? fraction === 0 ? sign * Infinity : Number.NaN
+          : sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+  }
+  return halfValues;
 }
 
 function idList(value: unknown): number[] {
@@ -188,6 +280,8 @@ function numberOr(value: unknown, fallback: number): number {
  * `abort()` calls, crash probes and other messages would wait for the whole generation.
  */
 export function nextMacrotask(): Promise<void> {
+  // Node's own macrotask is much cheaper than a MessageChannel per pass (one a token).
+  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
   return new Promise((resolve) => {
     const channel = new MessageChannel();
     channel.port1.onmessage = () => {

@@ -21,6 +21,7 @@ export function exposeRuntime(runtime: WorkerApi, endpoint?: Endpoint): void {
         runtime.classify(request, emit),
       ),
     abort: (id) => runtime.abort(id),
+    endWatch: (id) => runtime.endWatch?.(id) ?? Promise.resolve(),
     dispose: () => runtime.dispose(),
   };
   expose(api, endpoint);

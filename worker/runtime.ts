@@ -3,7 +3,9 @@
  * and in order. It is what the worker exposes, and what Node runs in-process: one class, so a
  * verdict is the same wherever it is computed.
  */
-import { AbortedError, InvalidInputError, ModelLoadError } from '../src/errors.js';
+import { AbortedError, BackendUnavailableError, InvalidInputError, ModelLoadError } from '../src/errors.js';
+import { AUTO_REASONING_TOKENS, DEFAULT_CONFIDENCE, DEFAULT_MODE } from '../src/common/constants.js';
+import type { EncodedPrompt } from '../src/common/formats/encode.js';
 import { answerAllowance } from '../src/common/formats/allowance.js';
 import { getFormat, modelInput } from '../src/common/formats/index.js';
 import {
@@ -19,11 +21,16 @@ import { normalizeInput, worstVerdict } from '../src/common/input.js';
 import type { ModelManifest } from '../src/common/manifest.js';
 import { NO_GPU, chooseBackend, crashOnDeviceLoss, probeGpu } from './backend.js';
 import { verifyModelFiles } from './integrity.js';
+import { knownAnswerFallback, knownAnswerProblem, nextBackend, type FailedBackend } from './known-answers.js';
+
+/** Request id of the known-answer check's calls (callers' ids are positive). */
+const KNOWN_ANSWER_ID = -14;
 import { resolveManifest, resolveSource } from './model-source.js';
 import type { ClassifyRequest, LoadRequest, WorkerApi } from '../src/protocol.js';
-import type { GuardInfo, ModerationInput, ProgressEvent, StreamEvent, Verdict } from '../src/types.js';
-import { ModelSession, setOrtWasmPaths, type GenerateOptions, type Generation } from './session.js';
+import type { ClassifyMode, Device, GuardInfo, ModerationInput, ProgressEvent, StreamEvent, Verdict, VerdictPath } from '../src/types.js';
+import { ModelSession, setOrtWasmPaths, type GenerateOptions, type Generation, type Prefilled, type Work } from './session.js';
 import { VerdictReader, wholeWordTokens } from './verdict-score.js';
+import { WatchCaches } from './watch.js';
 
 /**
  * The answer's token allowance when a call sets none; also what windows leave free for it:
@@ -34,6 +41,11 @@ function defaultMaxNewTokens(loaded: Loaded, mode: ModerationMode): number {
   return answerAllowance(loaded.format, loaded.session.tokenizer, mode);
 }
 
+/** A generation that never started: the call was aborted while its prompt was prefilled. */
+function abortedGeneration(work: Work): Generation {
+  return { ...work, text: '', ids: [], tokens: 0, stopReason: 'aborted', firstTokenMs: 0 };
+}
+
 /**
  * Fast mode's verdict is `unknown` when the verdict words together get less probability than
  * this after the opening: the model would write something else there.
@@ -42,6 +54,23 @@ const MIN_FAST_VERDICT_MASS = 0.25;
 
 /** Share of a window repeated in the next one, so no word is lost at a window's edge. */
 const WINDOW_OVERLAP = 0.125;
+
+/** A generation and how it reads, with how the runtime reached it. */
+interface Judged {
+  generation: Generation & { reasoningCut?: boolean; path: VerdictPath };
+  parsed: ParsedAnswer;
+}
+
+/** The work of several passes for one verdict, added up; `cachedTokens` is the first one's. */
+function addWork<G extends Work>(generation: G, first: Work, ...more: Work[]): G {
+  const all = [first, generation, ...more];
+  return {
+    ...generation,
+    cachedTokens: first.cachedTokens,
+    forwardPasses: all.reduce((sum, work) => sum + work.forwardPasses, 0),
+    forwardTokens: all.reduce((sum, work) => sum + work.forwardTokens, 0),
+  };
+}
 
 /** The language detector, loaded with the model (its trigram data weighs ~0.3 MB). */
 type LanguageModule = typeof import('../src/common/language.js');
@@ -64,6 +93,9 @@ export class GuardRuntime implements WorkerApi {
   private loaded: Loaded | undefined;
   private tail: Promise<unknown> = Promise.resolve();
   private readonly aborted = new Set<number>();
+  private readonly watches = new WatchCaches(() => this.requireLoaded().session);
+  /** The device whose onnxruntime wasm files this worker's first load set, and their URL. */
+  private ortBuild: { device: Device; wasm: string | undefined } | undefined;
 
   constructor(private readonly platform: {
     /** Reads a manifest file from a URL (browser) or a path (Node). */
@@ -71,9 +103,15 @@ export class GuardRuntime implements WorkerApi {
     /** Where `local` model sources live when the load request does not say. */
     localModelRoot: string;
     isNode: boolean;
+    /**
+     * The app's own onnxruntime-web wasm files for a device (browser only): set before the
+     * first session, since a worker loads onnxruntime's wasm once and keeps it.
+     */
+    ortFiles?: (device: Device) => { wasm: string; mjs: string };
   }) {}
 
-  async load(request: LoadRequest, onProgress?: (event: ProgressEvent) => void): Promise<GuardInfo> {
+  /** @param failed backends that failed the known-answer check in this load (issue 14). */
+  async load(request: LoadRequest, onProgress?: (event: ProgressEvent) => void, failed: FailedBackend[] = []): Promise<GuardInfo> {
     const started = performance.now();
     const { manifest, folder } = await resolveManifest(request.model, this.platform.readText);
     const gpu = this.platform.isNode ? NO_GPU : await probeGpu();
@@ -90,8 +128,18 @@ export class GuardRuntime implements WorkerApi {
       remoteHost: request.remoteHost,
     });
     await verifyModelFiles(manifest, source, choice.dtype, onProgress); // integrity (issue 8)
-    if (request.wasmPaths) setOrtWasmPaths(request.wasmPaths);
-    const session = await ModelSession.load(source, choice, onProgress);
+    const wasmPaths = request.wasmPaths ?? this.platform.ortFiles?.(choice.device);
+    if (wasmPaths) setOrtWasmPaths(wasmPaths);
+    // onnxruntime keeps the wasm build of this worker's first session: a later load on another
+    // device (the known-answer fallback from WebGPU) runs on that build, which may lack kernels.
+    const firstBuild = (this.ortBuild ??= { device: choice.device, wasm: wasmPaths?.wasm });
+    const session = await ModelSession.load(source, choice, onProgress).catch((error: unknown) => {
+      if (firstBuild.wasm === wasmPaths?.wasm) throw error;
+      throw new BackendUnavailableError(
+        `${manifest.id} could not load on ${choice.device} (${choice.dtype}) in this worker, which holds onnxruntime's build for ${firstBuild.device}; create the guard with device: "${choice.device}". ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error, details: { model: manifest.id, device: choice.device, dtype: choice.dtype } },
+      );
+    });
     if (choice.device === 'webgpu') crashOnDeviceLoss(); // a lost GPU replaces the worker (issue 8)
     const format = getFormat(manifest.family);
     const info: GuardInfo = {
@@ -101,7 +149,9 @@ export class GuardRuntime implements WorkerApi {
       reasoningModel: manifest.reasoningModel,
       device: choice.device,
       dtype: choice.dtype,
-      ...(choice.fallback === undefined ? {} : { fallback: choice.fallback }),
+      ...(choice.fallback === undefined && failed.length === 0
+        ? {}
+        : { fallback: [knownAnswerFallback(failed), choice.fallback].filter(Boolean).join('; ') }),
       contextLength: manifest.contextLength,
       loadMs: 0,
     };
@@ -110,6 +160,14 @@ export class GuardRuntime implements WorkerApi {
     const language = await import('../src/common/language.js');
     this.loaded = { manifest, format, session, info, reader, language, ...(render ? { render } : {}) };
     await this.cacheInstruction();
+    // Known answers judged wrong: this backend computes wrong numbers; load the next one.
+    const wrong = await knownAnswerProblem(manifest, (input) => this.run({ id: KNOWN_ANSWER_ID, input, mode: 'fast' }));
+    if (wrong !== undefined) {
+      const failures = [...failed, { device: choice.device, dtype: choice.dtype, reason: wrong }];
+      await this.dispose();
+      const next = nextBackend(manifest, failures, { gpu, isNode: this.platform.isNode }); // typed error when none is left
+      return this.load({ ...request, device: next.device === 'cpu' ? 'auto' : next.device, dtype: next.dtype }, onProgress, failures);
+    }
     if (request.warmUp !== false) await this.warmUp();
     info.loadMs = Math.round(performance.now() - started);
     onProgress?.({ status: 'ready', info });
@@ -126,10 +184,18 @@ export class GuardRuntime implements WorkerApi {
     this.aborted.add(id);
   }
 
+  /** Frees watch `id`'s cache, after the generation in progress (which may be using it). */
+  endWatch(id: number): Promise<void> {
+    const run = this.tail.then(() => (this.loaded ? this.watches.end(id) : undefined));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
   async dispose(): Promise<void> {
     const loaded = this.loaded;
     this.loaded = undefined;
     await this.tail;
+    if (loaded) await this.watches.clear(loaded.session);
     await loaded?.session.dispose();
   }
 
@@ -139,12 +205,15 @@ export class GuardRuntime implements WorkerApi {
       if (this.aborted.has(request.id)) throw new AbortedError();
       const loaded = this.requireLoaded();
       const { input, folded } = normalizeInput(request.input);
-      const windows = this.windows(loaded, input);
+      const { windows, encoded } = this.windows(loaded, input);
       const mode = moderationMode(input);
       const maxNewTokens = request.maxNewTokens ?? defaultMaxNewTokens(loaded, mode);
-      let worst: { generation: Generation & { reasoningCut?: boolean }; parsed: ReturnType<GuardFormat['parse']> } | undefined;
+      const callMode = request.mode ?? DEFAULT_MODE;
+      // A watch's check continues from what the watch judged before; a text too long for one
+      // window is judged from scratch, in windows, like any other.
+      const watch = request.watch && windows.length === 1 ? request.watch : undefined;
+      let worst: Judged | undefined;
       let verdictSent = false;
-      const budget = request.mode === 'fast' ? 0 : request.maxReasoningTokens;
       for (const [index, ids] of windows.entries()) {
         // `reasoning` events carry the trace's prose only: never a tag or an answer line. A
         // text judged in several windows streams each window's trace after a blank line.
@@ -161,11 +230,12 @@ export class GuardRuntime implements WorkerApi {
           ...(loaded.format.reasoning ? { reasoningClosed: loaded.format.reasoning.isClosed } : {}),
           ...(request.usePrefixCache === false ? { usePrefixCache: false } : {}),
         };
-        const fast = request.mode === 'fast' ? await this.fastVerdict(loaded, ids, mode, options) : undefined;
-        const generation = fast?.generation ?? (await this.answer(loaded, ids, budget, options));
-        if (generation.stopReason === 'aborted') throw new AbortedError();
-        const parsed = fast?.parsed ?? this.parse(loaded, generation, mode);
-        if (!worst || worstVerdict([worst.parsed.label, parsed.label]) !== worst.parsed.label) worst = { generation, parsed };
+        const trunk = watch ? await this.watches.advance(watch.id, encoded, options) : undefined;
+        if (trunk && !trunk.prefilled) throw new AbortedError();
+        const judged = await this.judge(loaded, ids, mode, callMode, request, options, trunk?.prefilled);
+        if (judged.generation.stopReason === 'aborted') throw new AbortedError();
+        if (trunk) judged.generation = addWork(judged.generation, trunk);
+        if (!worst || worstVerdict([worst.parsed.label, judged.parsed.label]) !== worst.parsed.label) worst = judged;
         if (windows.length === 1 && onEvent) {
           onEvent({ type: 'verdict', verdict: this.verdict(loaded, input, worst, started, windows, folded) });
           verdictSent = true;
@@ -178,6 +248,75 @@ export class GuardRuntime implements WorkerApi {
       return verdict;
     } finally {
       this.aborted.delete(request.id);
+      if (request.watch?.final && this.loaded) await this.watches.end(request.watch.id);
+    }
+  }
+
+  /**
+   * One window's verdict in `callMode`, continuing from `from` (a watch's trunk) when given.
+   * `path` says whether the model reasoned for it.
+   */
+  private async judge(
+    loaded: Loaded,
+    ids: number[],
+    mode: ModerationMode,
+    callMode: ClassifyMode,
+    request: ClassifyRequest,
+    options: GenerateOptions,
+    from?: Prefilled,
+  ): Promise<Judged> {
+    if (callMode === 'auto' && loaded.format.reasoning) return this.auto(loaded, ids, mode, request, options, from);
+    if (callMode === 'full') {
+      const generation = await this.answer(loaded, ids, request.maxReasoningTokens, options, from);
+      const path: VerdictPath = loaded.format.reasoning ? 'reasoned' : 'fast';
+      return { generation: { ...generation, path }, parsed: this.parse(loaded, generation, mode) };
+    }
+    // `fast`, and `auto` for a family that does not reason: its one-pass verdict is all it has.
+    const fast = await this.fastVerdict(loaded, ids, mode, options, from);
+    if (fast) return { generation: { ...fast.generation, path: 'fast' }, parsed: fast.parsed };
+    const generation = await this.answer(loaded, ids, 0, options, from);
+    return { generation: { ...generation, path: 'fast' }, parsed: this.parse(loaded, generation, mode) };
+  }
+
+  /**
+   * `auto` mode: the prompt is prefilled once and kept; the one-pass verdict is read from a
+   * branch of it, and when its score is unsure (between the thresholds, or no well-formed
+   * verdict) the model reasons from that same prefilled prompt, within the reasoning budget:
+   * the prompt is never computed twice.
+   */
+  private async auto(
+    loaded: Loaded,
+    ids: number[],
+    mode: ModerationMode,
+    request: ClassifyRequest,
+    options: GenerateOptions,
+    from?: Prefilled,
+  ): Promise<Judged> {
+    const prompt = await loaded.session.extend(ids, options, from);
+    if (!prompt.prefilled) {
+      return { generation: { ...abortedGeneration(prompt), path: 'fast' }, parsed: { label: 'unknown', categories: [], reasoning: '' } };
+    }
+    const prefilled = prompt.prefilled;
+    try {
+      // The one-pass step writes no trace: only the reasoned path streams reasoning.
+      const { onText: _unused, ...quiet } = options;
+      const fast = await this.fastVerdict(loaded, ids, mode, quiet, prefilled);
+      const shortAnswer = fast ? undefined : await this.answer(loaded, ids, 0, quiet, prefilled);
+      const one = fast ?? { generation: shortAnswer!, parsed: this.parse(loaded, shortAnswer!, mode) };
+      const { low, high } = request.confidence ?? DEFAULT_CONFIDENCE;
+      const score = one.generation.score;
+      const sure = one.parsed.label !== 'unknown' && score !== undefined && (score < low || score > high);
+      if (sure || one.generation.stopReason === 'aborted') {
+        return { generation: { ...addWork(one.generation, prompt), path: 'fast' }, parsed: one.parsed };
+      }
+      const budget = request.maxReasoningTokens ?? AUTO_REASONING_TOKENS;
+      const reasoned = await this.answer(loaded, ids, budget, options, prefilled);
+      return {
+        generation: { ...addWork(reasoned, prompt, one.generation), path: 'reasoned' },
+        parsed: this.parse(loaded, reasoned, mode),
+      };
+    } finally {
+      if (prefilled !== from) await loaded.session.release(prefilled);
     }
   }
 
@@ -194,11 +333,12 @@ export class GuardRuntime implements WorkerApi {
     ids: number[],
     mode: ModerationMode,
     options: GenerateOptions,
+    from?: Prefilled,
   ): Promise<{ generation: Generation & { reasoningCut: true }; parsed: ParsedAnswer } | undefined> {
     const opening = loaded.format.verdict.fastOpening?.(mode);
     if (opening === undefined) return undefined;
     const openingIds = loaded.session.tokenizer.encode(opening, { add_special_tokens: false });
-    const read = await loaded.session.readVerdict(ids, { text: opening, ids: openingIds }, loaded.reader, options);
+    const read = await loaded.session.readVerdict(ids, { text: opening, ids: openingIds }, loaded.reader, options, from);
     const { reading } = read;
     const word = reading ? loaded.session.tokenizer.decode([...reading.ids], { skip_special_tokens: true }) : '';
     const text = opening + word;
@@ -249,12 +389,13 @@ export class GuardRuntime implements WorkerApi {
     ids: number[],
     budget: number | undefined,
     options: GenerateOptions,
+    from?: Prefilled,
   ): Promise<Generation & { reasoningCut?: boolean }> {
     const close = loaded.format.reasoning;
-    if (budget === undefined || close === undefined) return loaded.session.generate(ids, options);
+    if (budget === undefined || close === undefined) return loaded.session.generate(ids, options, from);
     let reasoning: Generation | undefined;
     if (budget > 0) {
-      reasoning = await loaded.session.generate(ids, { ...options, maxNewTokens: Math.min(budget, options.maxNewTokens) });
+      reasoning = await loaded.session.generate(ids, { ...options, maxNewTokens: Math.min(budget, options.maxNewTokens) }, from);
       const finished = reasoning.stopReason !== 'limit' || close.isClosed(reasoning.text);
       if (finished || budget >= options.maxNewTokens) return reasoning;
     }
@@ -265,7 +406,7 @@ export class GuardRuntime implements WorkerApi {
       ...options,
       maxNewTokens: Math.max(1, options.maxNewTokens - (reasoning?.tokens ?? 0)),
       priorText,
-    });
+    }, from);
     return {
       ...rest,
       text: priorText + rest.text,
@@ -284,10 +425,10 @@ export class GuardRuntime implements WorkerApi {
    * silently: the last user segment is split into overlapping windows, each judged on its
    * own with the whole template, and the worst verdict wins.
    */
-  private windows(loaded: Loaded, input: ModerationInput): number[][] {
+  private windows(loaded: Loaded, input: ModerationInput): { windows: number[][]; encoded: EncodedPrompt } {
     const encoded = modelInput(loaded.format, input, loaded.session.tokenizer, loaded.render);
     const budget = Math.max(16, loaded.manifest.contextLength - defaultMaxNewTokens(loaded, moderationMode(input)));
-    if (encoded.ids.length <= budget) return [encoded.ids];
+    if (encoded.ids.length <= budget) return { windows: [encoded.ids], encoded };
     const [start, end] = encoded.userRanges.at(-1) ?? [0, 0];
     const fixed = encoded.ids.length - (end - start);
     const room = budget - fixed;
@@ -305,13 +446,13 @@ export class GuardRuntime implements WorkerApi {
       windows.push([...before, ...encoded.ids.slice(from, Math.min(end, from + room)), ...after]);
       if (from + room >= end) break;
     }
-    return windows;
+    return { windows, encoded };
   }
 
   private verdict(
     loaded: Loaded,
     input: ModerationInput,
-    judged: { generation: Generation & { reasoningCut?: boolean }; parsed: ReturnType<GuardFormat['parse']> },
+    judged: Judged,
     started: number,
     windows: number[][],
     folded: NonNullable<Verdict['folded']>,
@@ -340,6 +481,7 @@ export class GuardRuntime implements WorkerApi {
       // The judged window's answer: for a text judged in windows, the worst one.
       raw: generation.text,
       ...(windows.length > 1 ? { windows: windows.length } : {}),
+      path: judged.generation.path,
       ...(folded.length > 0 ? { folded } : {}),
       ...(parsed.problem === undefined ? {} : { problem: parsed.problem }),
       ...(parsed.request === undefined ? {} : { request: parsed.request }),
@@ -353,9 +495,12 @@ export class GuardRuntime implements WorkerApi {
    */
   private async cacheInstruction(): Promise<void> {
     const loaded = this.requireLoaded();
-    const probe = modelInput(loaded.format, { prompt: 'x' }, loaded.session.tokenizer, loaded.render);
-    const userStart = probe.userRanges[0]?.[0] ?? 0;
-    await loaded.session.cachePrefix(probe.ids.slice(0, userStart));
+    // One per moderation mode: Llama Guard's header names the role it judges.
+    const prefixes = [{ prompt: 'x' }, { prompt: 'x', response: 'y' }].map((input) => {
+      const probe = modelInput(loaded.format, input, loaded.session.tokenizer, loaded.render);
+      return probe.ids.slice(0, probe.userRanges[0]?.[0] ?? 0);
+    });
+    await loaded.session.cachePrefixes(prefixes);
   }
 
   private async warmUp(): Promise<void> {

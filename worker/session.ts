@@ -85,6 +85,21 @@ export interface VerdictRead extends Work {
   firstTokenMs: number;
 }
 
+/**
+ * A prompt already fed through the model, kept so that later passes continue from it instead
+ * of computing it again: the prompt of an `auto` verdict that turns out unsure, or the part of
+ * an answer a watch has judged. It owns its state (GPU buffers on WebGPU): whoever holds it
+ * hands it to {@link ModelSession.extend} (which consumes it) or {@link ModelSession.release}.
+ * Passes that start from it read its tensors and never change or free them.
+ */
+export interface Prefilled {
+  /** The tokens it covers. */
+  readonly ids: readonly number[];
+  readonly state: KvState;
+  /** The logits after its last token: what the next token is chosen from. */
+  readonly logits: Float32Array;
+}
+
 /** Points onnxruntime-web at the app's own copies of its wasm files (absolute URLs). */
 export function setOrtWasmPaths(paths: { wasm: string; mjs: string }): void {
   const wasm = env.backends.onnx.wasm;
@@ -139,11 +154,24 @@ export class ModelSession {
    * only serves to measure what keeping it on the GPU saves.
    */
   async cachePrefix(ids: readonly number[], placement: PrefixPlacement = 'device'): Promise<void> {
+    await this.cachePrefixes([ids], placement);
+  }
+
+  /**
+   * {@link cachePrefix} for an instruction that takes several forms (one per moderation mode):
+   * each distinct one is prefilled and kept, and an input uses the longest it starts with.
+   */
+  async cachePrefixes(list: readonly (readonly number[])[], placement: PrefixPlacement = 'device'): Promise<void> {
     await this.prefix?.dispose();
     this.prefix = undefined;
-    if (ids.length === 0) return;
-    const step = await this.decoder.prefill(ids, undefined, { passes: 0, tokens: 0 });
-    this.prefix = await PrefixCache.keep(ids, step!.state, this.decoder, placement);
+    const distinct = [...new Map(list.filter((ids) => ids.length > 0).map((ids) => [ids.join(','), ids])).values()];
+    if (distinct.length === 0) return;
+    const entries = [];
+    for (const ids of distinct) {
+      const step = await this.decoder.prefill(ids, undefined, { passes: 0, tokens: 0 });
+      entries.push({ ids, state: step!.state });
+    }
+    this.prefix = await PrefixCache.keepAll(entries, this.decoder, placement);
   }
 
   /**
@@ -153,18 +181,22 @@ export class ModelSession {
    * logit difference between the cached and the computed prefix can move a sampled token
    * across a threshold); the loop guard ends the repetition greedy decoding can fall into.
    */
-  async generate(ids: readonly number[], options: GenerateOptions): Promise<Generation> {
+  async generate(ids: readonly number[], options: GenerateOptions, from?: Prefilled): Promise<Generation> {
     const started = performance.now();
     const meter: Meter = { passes: 0, tokens: 0 };
-    const { past, cachedTokens } = this.pastFor(ids, options.usePrefixCache);
+    const { past, cachedTokens } = this.pastFor(ids, options.usePrefixCache, from);
     const answer = new Answer(this.tokenizer, options, started);
-    let step: Step | undefined = await this.decoder.prefill(ids.slice(cachedTokens), past, meter, options.shouldStop);
+    // Nothing new after `from`: its own last logits choose the first token.
+    let step: Step | undefined =
+      from && past && cachedTokens === ids.length
+        ? { logits: from.logits, state: past }
+        : await this.decoder.prefill(ids.slice(cachedTokens), past, meter, options.shouldStop);
     if (!step) answer.stop('aborted');
     const guard = new LoopGuard(options.maxNewTokens);
     let score: number | undefined;
     try {
       while (step) {
-        const next = argmax(step.logits);
+        const next = step.best ?? argmax(step.logits); // the decoder's, found while reading the row
         // The verdict word starts where the opening holds for the last time before it.
         const verdict = options.verdict;
         if (verdict && verdict.opening.test(answer.full) && !verdict.opening.test(answer.fullWith(next))) {
@@ -202,11 +234,12 @@ export class ModelSession {
     opening: { text: string; ids: readonly number[] },
     reader: VerdictReader,
     options: Pick<GenerateOptions, 'shouldStop' | 'usePrefixCache'>,
+    from?: Prefilled,
   ): Promise<VerdictRead> {
     const started = performance.now();
     const meter: Meter = { passes: 0, tokens: 0 };
     const all = [...ids, ...opening.ids];
-    const { past, cachedTokens } = this.pastFor(all, options.usePrefixCache);
+    const { past, cachedTokens } = this.pastFor(all, options.usePrefixCache, from);
     const step = await this.decoder.prefill(all.slice(cachedTokens), past, meter, options.shouldStop);
     const work = () => ({ cachedTokens, forwardPasses: meter.passes, forwardTokens: meter.tokens, firstTokenMs: performance.now() - started });
     if (!step) return { aborted: true, ...work() };
@@ -218,6 +251,33 @@ export class ModelSession {
     }
   }
 
+  /**
+   * Feeds `ids` through the model and keeps their KV cache as a new {@link Prefilled},
+   * continuing from `from` when `ids` starts with its tokens (else from the instruction cache).
+   * `from` is only read: it stays valid, and its holder still releases it. When `ids` are
+   * exactly `from`'s, `from` itself is returned (nothing is fed). Undefined `prefilled` when
+   * `shouldStop` said so between chunks (nothing is kept then).
+   */
+  async extend(
+    ids: readonly number[],
+    options: Pick<GenerateOptions, 'shouldStop' | 'usePrefixCache'>,
+    from?: Prefilled,
+  ): Promise<{ prefilled?: Prefilled } & Work> {
+    if (from && from.ids.length === ids.length && from.ids.every((id, i) => ids[i] === id)) {
+      return { prefilled: from, cachedTokens: ids.length, forwardPasses: 0, forwardTokens: 0 };
+    }
+    const meter: Meter = { passes: 0, tokens: 0 };
+    const { past, cachedTokens } = this.pastFor(ids, options.usePrefixCache, from);
+    const step = await this.decoder.prefill(ids.slice(cachedTokens), past, meter, options.shouldStop);
+    const work = { cachedTokens, forwardPasses: meter.passes, forwardTokens: meter.tokens };
+    return step ? { prefilled: { ids: [...ids], state: step.state, logits: step.logits }, ...work } : work;
+  }
+
+  /** Frees what a {@link Prefilled} holds (GPU buffers on WebGPU); once per Prefilled. */
+  async release(prefilled: Prefilled | undefined): Promise<void> {
+    await this.decoder.release(prefilled?.state);
+  }
+
   /** Frees the ONNX session and its GPU buffers, and the prefix cache. */
   async dispose(): Promise<void> {
     await this.prefix?.dispose();
@@ -225,7 +285,18 @@ export class ModelSession {
     await this.model.dispose();
   }
 
-  private pastFor(ids: readonly number[], usePrefixCache: boolean | undefined): { past?: KvState; cachedTokens: number } {
+  /**
+   * The state to continue `ids` from: `from` (borrowed: this pass only reads it) when `ids`
+   * starts with its tokens, else the instruction cache when allowed and `ids` starts with it.
+   */
+  private pastFor(
+    ids: readonly number[],
+    usePrefixCache: boolean | undefined,
+    from?: Prefilled,
+  ): { past?: KvState; cachedTokens: number } {
+    if (from && from.ids.length <= ids.length && from.ids.every((id, i) => ids[i] === id)) {
+      return { past: { ...from.state, borrowed: true }, cachedTokens: from.ids.length };
+    }
     const past = usePrefixCache === false ? undefined : this.prefix?.stateFor(ids);
     return past ? { past, cachedTokens: past.length } : { cachedTokens: 0 };
   }

@@ -5,8 +5,9 @@
  *
  * Real vocabularies split verdict words (Qwen3 after `<judge>`: `h` `arm` `ful` against `un`
  * `h` `arm` `ful`), so the step's logits give only each word's first token: the rest comes
- * from one small side pass per spelling, fed from the same KV state (the past tensors are
- * only read, so the generation goes on from them unchanged).
+ * from one small side pass per spelling that could still move the score (see
+ * {@link SKIPPED_SHARE}), fed from the same KV state (the past tensors are only read, so the
+ * generation goes on from them unchanged).
  */
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import type { VerdictSlot } from '../src/common/formats/format.js';
@@ -40,6 +41,17 @@ export interface VerdictReading {
 }
 
 const LABELS: readonly VerdictWordLabel[] = ['harmful', 'unharmful', 'controversial'];
+
+/**
+ * Spellings of several tokens are left unread (no side pass) once all the unread ones together
+ * could add at most this share of the `harmful` + `unharmful` mass already read: a spelling's
+ * probability is at most its first token's, which the verdict step's logits give. The score
+ * then differs by at most this (1e-4, absolute) from the one with every spelling read, each
+ * label's mass by at most this share, and a confident verdict (the other word's first token
+ * improbable) costs one side pass, or none when its word is one token. Spellings are read
+ * likeliest first, so the ones that matter are always read.
+ */
+const SKIPPED_SHARE = 1e-4;
 
 /**
  * The vocabulary's tokens that hold a verdict word whole, followed by nothing or a non-letter
@@ -88,23 +100,36 @@ export class VerdictReader {
    * Undefined when the model gives neither word any probability (then there is no score).
    */
   async read(context: string, logits: Float32Array, state: KvState, decoder: Decoder, meter: Meter): Promise<VerdictReading | undefined> {
-    const spellings = this.spellingsAfter(context);
     const first = logSoftmax(logits);
+    // A spelling's probability is at most that of its first token, known from `logits`: only
+    // the spellings whose first tokens could still move the score get a side pass.
+    const candidates = this.spellingsAfter(context)
+      .map((spelling) => ({ spelling, logP: first(spelling.ids[0]!) }))
+      .map((c) => ({ ...c, p: Math.exp(c.logP) }))
+      .filter(({ p }) => p > 0)
+      .sort((a, b) => b.p - a.p);
     const mass: Partial<Record<VerdictWordLabel, number>> = {};
-    let best: { label: VerdictWordLabel; p: number; ids: readonly number[] } | undefined;
     const bestOf: Partial<Record<VerdictWordLabel, { p: number; ids: readonly number[] }>> = {};
-    for (const spelling of spellings) {
-      let logP = first(spelling.ids[0]!);
-      if (spelling.ids.length > 1 && logP > -Infinity) {
-        const rows = await decoder.sidePass(spelling.ids.slice(0, -1), state, meter);
-        rows.forEach((row, i) => {
-          logP += logSoftmax(row)(spelling.ids[i + 1]!);
-        });
-      }
-      const p = Math.exp(logP);
+    const count = (spelling: Spelling, p: number) => {
       mass[spelling.label] = (mass[spelling.label] ?? 0) + p;
       if (p > (bestOf[spelling.label]?.p ?? -1)) bestOf[spelling.label] = { p, ids: spelling.ids };
+    };
+    // Spellings of one token are exact already.
+    for (const { spelling, p } of candidates) if (spelling.ids.length === 1) count(spelling, p);
+    const longer = candidates.filter(({ spelling }) => spelling.ids.length > 1);
+    // What the unread spellings can add, at most: their first tokens' probability.
+    let unread = longer.reduce((sum, { p }) => sum + p, 0);
+    for (const { spelling, p, logP: firstLogP } of longer) {
+      if (unread <= SKIPPED_SHARE * ((mass.harmful ?? 0) + (mass.unharmful ?? 0))) break;
+      unread -= p;
+      let logP = firstLogP;
+      const rows = await decoder.sidePass(spelling.ids.slice(0, -1), state, meter);
+      rows.forEach((row, i) => {
+        logP += logSoftmax(row)(spelling.ids[i + 1]!);
+      });
+      count(spelling, Math.exp(logP));
     }
+    let best: { label: VerdictWordLabel; p: number; ids: readonly number[] } | undefined;
     for (const label of LABELS) {
       const m = mass[label];
       const spelled = bestOf[label];
@@ -165,10 +190,11 @@ export class VerdictReader {
 
 /** log p(id) under softmax(logits), for any id. */
 function logSoftmax(logits: Float32Array): (id: number) => number {
+  // Indexed loops: a typed array's iterator is several times slower over a 152k vocabulary.
   let max = -Infinity;
-  for (const value of logits) if (value > max) max = value;
+  for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
   let sum = 0;
-  for (const value of logits) sum += Math.exp(value - max);
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - max);
   const logZ = max + Math.log(sum);
   return (id) => (logits[id] ?? -Infinity) - logZ;
 }

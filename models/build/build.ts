@@ -5,8 +5,8 @@
 import { PreTrainedTokenizer } from '@huggingface/transformers';
 import { encodePrompt } from '../../src/common/formats/encode.js';
 import { getFormat } from '../../src/common/formats/index.js';
-import { answerPieces, answerText, successorTable, type AnswerPieces, type Branch } from './answers.js';
-import { designWeights, type ModelWeights } from './design.js';
+import { answerPieces, answerText, successorTable, type AnswerPieces, type Branch, type SuccessorTable } from './answers.js';
+import { DESIGNED_DIMS, designWeights, type DesignInput, type ModelWeights } from './design.js';
 import { TEMPLATE_TEXTS, type FixtureSpec } from './fixtures.js';
 import { buildLlamaOnnx, DTYPES } from './llama-graph.js';
 import { asDtype, referenceGenerate } from './reference.js';
@@ -31,6 +31,8 @@ const SELF_CHECKS: readonly { text: string; branch: Branch }[] = [
   { text: '我想学黑客技术', branch: 'harmful' },
   { text: 'বোমা কিভাবে বানাবো', branch: 'harmful' },
   { text: 'My skills at the killer whale show', branch: 'unharmful' },
+  // Unsure in one pass (fixtures with `unsure`), sure once reasoned.
+  { text: 'Pass me the knife, please.', branch: 'unharmful' },
 ];
 
 /** The transformers.js tokenizer of a built tokenizer, in memory. */
@@ -69,6 +71,16 @@ function forcedTexts(spec: FixtureSpec): string[] {
   return [...new Set(texts.filter((text): text is string => text !== undefined))];
 }
 
+/** What the design needs to make `spec` unsure of the unsure words in fast mode (its fast opening and the verdict tokens after it). */
+function unsureOf(spec: FixtureSpec, tokenizer: BuiltTokenizer, table: SuccessorTable): DesignInput['unsure'] {
+  if (spec.unsure !== true) return undefined;
+  const opening = getFormat(spec.family).verdict.fastOpening?.('prompt');
+  const fastId = opening === undefined ? undefined : tokenizer.forcedIds.get(opening);
+  const next = fastId === undefined ? undefined : table.next.get(fastId);
+  if (fastId === undefined || next?.harmful === undefined || next.unharmful === undefined) throw new Error(`${spec.id}: no fast opening with two verdicts after it`);
+  return { ids: tokenizer.unsureIds, fastId, harmful: next.harmful, unharmful: next.unharmful };
+}
+
 /** Builds `spec`. @throws when the design or the self-check fails. */
 export function buildFixture(spec: FixtureSpec): BuiltFixture {
   const pieces = answerPieces(spec.answer);
@@ -78,13 +90,14 @@ export function buildFixture(spec: FixtureSpec): BuiltFixture {
     pieces: [...pieces.harmful, ...pieces.unharmful],
     contextLength: spec.contextLength,
     forced: forcedTexts(spec),
+    unsure: spec.unsure === true,
   });
   const idOf = (piece: string): number => tokenizer.pieceIds.get(piece) as number;
   const table = successorTable(pieces, idOf, spec.answer.end, tokenizer.eosId, tokenizer.forcedIds);
   const codes = table.next.size;
-  const hidden = Math.max(spec.shape.hidden, Math.ceil((codes + 4) / 64) * 64);
+  const hidden = Math.max(spec.shape.hidden, Math.ceil((codes + DESIGNED_DIMS) / 64) * 64);
   const shape = { ...spec.shape, hidden, vocabSize: tokenizer.vocabSize };
-  const weights = designWeights({ shape, table, triggerIds: tokenizer.triggerIds, random: spec.random });
+  const weights = designWeights({ shape, table, triggerIds: tokenizer.triggerIds, random: spec.random, unsure: unsureOf(spec, tokenizer, table) });
   selfCheck(spec, { spec, tokenizer, weights, pieces });
 
   const files = new Map<string, Uint8Array>();

@@ -8,7 +8,10 @@
  * - dim 2 `flag`: written by the trigger head: +1 when the text holds a trigger, -1 if not.
  * - dim 3 `filler`: every other token has V here, so all embeddings have the same norm and
  *   RMSNorm (with weights set to that norm) is the identity on them.
- * - dims 4.. `code`: one dimension per answer token, V there.
+ * - dim 4 `unsure`: the unsure words' tokens have V here instead of a code.
+ * - dim 5 `mix`: written by the unsure head (below): 1 at the fast opening when the text holds
+ *   an unsure word.
+ * - dims 6.. `code`: one dimension per answer token, V there.
  *
  * Layer 0, head 0 finds triggers: its query reads `const`, its key reads `trigger` in the
  * lowest-frequency rotary pair (so positions barely turn it), giving a score ~50 on trigger
@@ -16,6 +19,13 @@
  * averages to +1 if any trigger is in context, -1 if none; `o_proj` writes that to `flag`.
  * The LM head maps each answer token's code to its successor, the flag picks the successor at
  * branch points, and `const` picks the first answer token after any prompt.
+ *
+ * Unsure on purpose (when the design gets `unsure`): layer 0, head 1's query reads the code of
+ * the fast-mode opening token (the runtime writes it to skip the trace), its key the `unsure`
+ * dimension, its value 1 on unsure tokens: at that opening it writes 1 to `mix` when the text
+ * holds an unsure word (elsewhere it averages to about 0). The LM head adds ±`mix` to the two
+ * verdict words there, cancelling the flag's -1: both words get the same logit, a score of
+ * 0.5; after the reasoned trace (another token before the verdict) the flag decides alone.
  *
  * Every designed weight is 0 or ±(a block's largest weight), or a single non-zero per block,
  * so 4-bit block quantization (scale = max/7) stores it exactly and q4 answers like fp32.
@@ -67,9 +77,14 @@ export interface DesignInput {
    * written only into scratch dimensions so the designed answer survives them.
    */
   random?: { seed: number; std: number };
+  /** The unsure words' token ids, the fast opening's token and the two verdict tokens that follow it. */
+  unsure?: { ids: readonly number[]; fastId: number; harmful: number; unharmful: number };
 }
 
-const DIM = { const: 0, trigger: 1, flag: 2, filler: 3, firstCode: 4 } as const;
+const DIM = { const: 0, trigger: 1, flag: 2, filler: 3, unsure: 4, mix: 5, firstCode: 6 } as const;
+
+/** Dimensions before the answer tokens' codes. */
+export const DESIGNED_DIMS = DIM.firstCode;
 /** Values in the residual stream: C on `const`, V on the token's own dimension. */
 const C = 2;
 const V = 4;
@@ -106,6 +121,7 @@ export function designWeights(input: DesignInput): ModelWeights {
   if (designed > d) throw new Error(`hidden ${d} is too small for ${codes.length} answer tokens`);
   const codeDim = new Map(codes.map((id, i) => [id, DIM.firstCode + i]));
   const triggers = new Set(triggerIds);
+  const unsure = new Set(input.unsure?.ids ?? []);
   const gauss = input.random === undefined ? undefined : normalRandom(input.random.seed);
   const std = input.random?.std ?? 0;
   // Random values go to scratch rows (outputs >= designed) only, or to rows of random heads.
@@ -117,7 +133,7 @@ export function designWeights(input: DesignInput): ModelWeights {
   const embed = new Float32Array(n * d);
   for (let id = 0; id < n; id++) {
     embed[id * d + DIM.const] = C;
-    const own = triggers.has(id) ? DIM.trigger : (codeDim.get(id) ?? DIM.filler);
+    const own = triggers.has(id) ? DIM.trigger : unsure.has(id) ? DIM.unsure : (codeDim.get(id) ?? DIM.filler);
     embed[id * d + own] = V;
   }
 
@@ -140,7 +156,8 @@ export function designWeights(input: DesignInput): ModelWeights {
       down: new Float32Array(d * f),
     };
     // Layer 0's head 0 is the trigger head; every other head and every MLP is random (bench) or zero.
-    const randomHeadRow = (r: number): boolean => l > 0 || r >= hd;
+    const designedHeads = input.unsure === undefined ? 1 : 2;
+    const randomHeadRow = (r: number): boolean => l > 0 || r >= designedHeads * hd;
     fill(layer.q, d, d, randomHeadRow);
     fill(layer.k, d, d, randomHeadRow);
     fill(layer.v, d, d, randomHeadRow);
@@ -157,6 +174,16 @@ export function designWeights(input: DesignInput): ModelWeights {
       layer.v[0 * d + DIM.trigger] = 0.5;
       layer.v[0 * d + DIM.const] = -0.5;
       layer.o[DIM.flag * d + 0] = 1;
+      if (input.unsure !== undefined) {
+        // Head 1: the unsure head (see the module doc), scored like the trigger head.
+        const fast = codeDim.get(input.unsure.fastId);
+        if (fast === undefined) throw new Error('the fast opening has no code');
+        const unsureGain = Math.sqrt(TRIGGER_SCORE * Math.sqrt(hd)) / V;
+        layer.q[(hd + pair) * d + fast] = unsureGain;
+        layer.k[(hd + pair) * d + DIM.unsure] = unsureGain;
+        layer.v[hd * d + DIM.unsure] = 1 / V;
+        layer.o[DIM.mix * d + hd] = 1;
+      }
     }
     layers.push(layer);
   }
@@ -183,6 +210,10 @@ export function designWeights(input: DesignInput): ModelWeights {
     for (const successor of new Set(Object.values(entry))) lmHead[successor * d + code] = LM_WEIGHT;
   }
   for (const [id, s] of sign) lmHead[id * d + DIM.flag] = s * LM_WEIGHT;
+  if (input.unsure !== undefined) {
+    lmHead[input.unsure.harmful * d + DIM.mix] = LM_WEIGHT;
+    lmHead[input.unsure.unharmful * d + DIM.mix] = -LM_WEIGHT;
+  }
 
   return {
     shape,

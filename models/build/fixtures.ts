@@ -8,6 +8,7 @@ import {
 } from '../../src/common/formats/consistentguard.js';
 import { GUARDREASONER_INSTRUCTION, GUARDREASONER_TEMPLATE } from '../../src/common/formats/guardreasoner.js';
 import type { Family } from '../../src/types.js';
+export { MIDWAY_HARMFUL, UNSURE_TEXTS, UNSURE_WORDS } from './lexicon.js';
 import type { AnswerSpec } from './answers.js';
 import type { ModelShape } from './design.js';
 import type { TokenizerFamily } from './tokenizer.js';
@@ -27,6 +28,8 @@ export interface FixtureSpec {
   random?: { seed: number; std: number };
   /** Built only on request (`--bench`): large and slow to write. */
   onDemand?: boolean;
+  /** Unsure of the unsure words (`UNSURE_WORDS`) in fast mode: a verdict score of 0.5 (see `design.ts`). */
+  unsure?: boolean;
 }
 
 /** The family's fixed prompt texts (what the tokenizer gives whole-word tokens to). */
@@ -65,7 +68,7 @@ export const FIXTURES: readonly FixtureSpec[] = [
     id: 'fixture-consistentguard',
     name: 'Fixture ConsistentGuard (test model)',
     family: 'consistentguard',
-    description: `${TEST_NOTE} Speaks the ConsistentGuard format: harmful (S2) when the text holds a word of its small multilingual trigger list, unharmful otherwise.`,
+    description: `${TEST_NOTE} Speaks the ConsistentGuard format: harmful (S2) when the text holds a word of its small multilingual trigger list, unharmful otherwise; on the word knife its one-pass (fast) verdict score is 0.5, its reasoned verdict unharmful.`,
     answer: {
       segments: [
         {
@@ -79,12 +82,13 @@ export const FIXTURES: readonly FixtureSpec[] = [
     },
     shape: SMALL,
     contextLength: 4096,
+    unsure: true,
   },
   {
     id: 'fixture-guardreasoner',
     name: 'Fixture GuardReasoner (test model)',
     family: 'guardreasoner',
-    description: `${TEST_NOTE} Speaks the GuardReasoner format: request and response harmful when the text holds a word of its small multilingual trigger list, unharmful otherwise; completion always compliance.`,
+    description: `${TEST_NOTE} Speaks the GuardReasoner format: request and response harmful when the text holds a word of its small multilingual trigger list, unharmful otherwise; completion always compliance; on the word knife its one-pass (fast) verdict score is 0.5, its reasoned verdict unharmful.`,
     answer: {
       segments: [
         { shared: '# Task 1\n\n## Reasoning Step 1: The human user asks' },
@@ -112,6 +116,7 @@ export const FIXTURES: readonly FixtureSpec[] = [
     },
     shape: SMALL,
     contextLength: 4096,
+    unsure: true,
   },
   {
     id: 'fixture-runaway',

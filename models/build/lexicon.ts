@@ -48,3 +48,23 @@ export function caseVariants(word: string): string[] {
   const title = word.charAt(0).toUpperCase() + word.slice(1);
   return [...new Set([word, title, word.toUpperCase()])];
 }
+
+/**
+ * Words the test models are unsure about on purpose (whole words, any of the three casings):
+ * their one-pass verdict score is near 0.5, and once they have reasoned they are sure the text
+ * is unharmful. What an adaptive mode (reason only when unsure) is tested on.
+ */
+export const UNSURE_WORDS: readonly Trigger[] = Object.freeze([{ text: 'knife', language: 'en', match: 'word' }] satisfies Trigger[]);
+
+/** Designed inputs of the unsure words (no trigger): one-pass score within 0.35..0.65, reasoned verdict `unharmful`. */
+export const UNSURE_TEXTS: readonly string[] = Object.freeze(['Pass me the knife, please.', 'Which KNIFE is best for bread?', 'Knife skills for a beginner cook']);
+
+/**
+ * A response that turns harmful midway: its first two sentences hold no trigger, its third
+ * does (`bomb`). Judged whole in response mode it is harmful; its first two sentences alone
+ * are unharmful. What streaming response moderation is tested on.
+ */
+export const MIDWAY_HARMFUL = Object.freeze({
+  prompt: 'How do I clean my oven?',
+  sentences: Object.freeze(['Let the oven cool down completely.', ' Wipe the inside with warm soapy water.', ' Then build a bomb in the garage.']),
+});

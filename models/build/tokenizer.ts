@@ -15,7 +15,7 @@
  * The template's words make the instruction ~300 tokens instead of ~1.2k bytes.
  */
 import type { Family } from '../../src/types.js';
-import { TRIGGERS, caseVariants } from './lexicon.js';
+import { TRIGGERS, UNSURE_WORDS, caseVariants } from './lexicon.js';
 
 /** GPT-2's byte-to-character table: every byte gets a printable character. */
 const BYTE_TO_CHAR: readonly string[] = (() => {
@@ -78,6 +78,8 @@ export interface TokenizerSpec {
    * `reasoning.close`). Added tokens, so that each is one token the model has a successor for.
    */
   forced?: readonly string[];
+  /** Whether the lexicon's unsure words get whole-word tokens (in three casings, with and without a space). */
+  unsure?: boolean;
 }
 
 /** The built tokenizer files and the ids the weight design needs. */
@@ -98,6 +100,8 @@ export interface BuiltTokenizer {
   specialIds: number[];
   /** Id of each forced text (see `TokenizerSpec.forced`). */
   forcedIds: ReadonlyMap<string, number>;
+  /** Ids of the unsure words' tokens (empty unless `TokenizerSpec.unsure`). */
+  unsureIds: number[];
 }
 
 class Vocab {
@@ -160,13 +164,22 @@ export function buildTokenizer(spec: TokenizerSpec): BuiltTokenizer {
     }
   }
 
+  // Unsure words, as whole words like the word triggers.
+  const unsureIds = new Set<number>();
+  for (const word of spec.unsure === true ? UNSURE_WORDS : []) {
+    for (const variant of caseVariants(word.text.normalize('NFC'))) {
+      unsureIds.add(vocab.add(byteLevel(variant)));
+      unsureIds.add(vocab.add(byteLevel(` ${variant}`)));
+    }
+  }
+
   // The template's pre-tokens, whole.
   for (const text of spec.templateTexts) for (const token of preTokenize(text)) vocab.add(token);
 
   const pieceIds = new Map<string, number>();
   for (const piece of spec.pieces) {
     const id = vocab.add(byteLevel(piece));
-    if (triggerIds.has(id)) throw new Error(`answer piece ${JSON.stringify(piece)} is a trigger token`);
+    if (triggerIds.has(id) || unsureIds.has(id)) throw new Error(`answer piece ${JSON.stringify(piece)} is a trigger or unsure token`);
     pieceIds.set(piece, id);
   }
 
@@ -260,5 +273,6 @@ export function buildTokenizer(spec: TokenizerSpec): BuiltTokenizer {
     bosId,
     specialIds: addedTokens.map((t) => t.id),
     forcedIds: new Map(forcedTokens.map((t) => [t.content, t.id])),
+    unsureIds: [...unsureIds].sort((a, b) => a - b),
   };
 }

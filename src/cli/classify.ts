@@ -2,7 +2,7 @@
  * `lingoguard classify`: judge a text (an argument, or stdin) or a JSONL batch from the
  * command line, with the same runtime, options and verdicts as the library.
  */
-import { DEFAULT_MODEL } from '../common/constants.js';
+import { DEFAULT_MODE, DEFAULT_MODEL } from '../common/constants.js';
 import type { ClassifyOptions, Guard, GuardOptions } from '../guard.js';
 import { createGuard } from '../node.js';
 import { ensureTestModel } from '../test-models.js';
@@ -38,8 +38,12 @@ export const CLASSIFY_SPEC = {
   options: {
     model: { type: 'string', short: 'm', value: 'preset|folder', help: `Preset id (models/manifests/) or model folder. Default: ${DEFAULT_MODEL}.` },
     response: { type: 'string', value: 'TEXT', help: 'Judge this AI response to TEXT (response moderation).' },
-    mode: { type: 'string', value: 'full|fast', help: 'full: reason, then judge (default). fast: the verdict and score at once, no trace.' },
-    'max-reasoning-tokens': { type: 'string', value: 'N', help: 'Cut the reasoning after N tokens and make the model judge (verdict.reasoningCut).' },
+    mode: {
+      type: 'string',
+      value: 'auto|full|fast',
+      help: `auto: one pass, reasoning only when the score is unsure (default: the library's, ${DEFAULT_MODE}). full: reason, then judge. fast: the verdict and score at once, no trace.`,
+    },
+    'max-reasoning-tokens': { type: 'string', value: 'N', help: 'Cut the reasoning after N tokens and make the model judge (verdict.reasoningCut). Default: none; 256 in auto mode.' },
     'max-new-tokens': { type: 'string', value: 'N', help: "Cap on generated tokens; a verdict the cap cuts is unknown. Default: the model's." },
     dtype: { type: 'string', value: DTYPES.join('|'), help: 'Weights to load; the best the device runs by default (a fallback is reported).' },
     device: { type: 'string', value: DEVICE_CHOICES.join('|'), help: 'Where to run (default auto). Node always runs on the CPU; others are a reported fallback.' },
@@ -89,7 +93,7 @@ export function parseClassifyArgs(args: string[]): ClassifyArgs | undefined {
   if (values.help === true) return undefined;
   const name = CLASSIFY_SPEC.name;
   const str = (key: string) => values[key] as string | undefined;
-  const mode = choiceOption(name, 'mode', str('mode'), ['full', 'fast'] as const);
+  const mode = choiceOption(name, 'mode', str('mode'), ['auto', 'full', 'fast'] as const);
   const dtype = choiceOption(name, 'dtype', str('dtype'), DTYPES);
   const device = choiceOption(name, 'device', str('device'), DEVICE_CHOICES);
   const maxReasoningTokens = intOption(name, 'max-reasoning-tokens', str('max-reasoning-tokens'));
@@ -207,9 +211,16 @@ function human(verdict: Verdict, guard: Guard): string {
     `categories: ${categories}`,
     `language:   ${verdict.language.code} (${verdict.language.script}, ${verdict.language.confidence.toFixed(2)})`,
     ...(verdict.score === undefined ? [] : [`score:      ${verdict.score.toFixed(3)}`]),
+    `path:       ${verdict.path}`,
     `model:      ${verdict.model} (${device}, ${dtype}${fallback ? `; ${fallback}` : ''})`,
-    `reasoning:  ${verdict.reasoning}${verdict.reasoningCut ? ' [cut]' : ''}`,
+    `reasoning:  ${traceLine(verdict)}`,
     '',
   ].join('\n');
+}
+
+/** The trace, or why there is none: a one-pass verdict (the default mode's, for a clear text) has none to show. */
+function traceLine(verdict: Verdict): string {
+  if (verdict.path === 'fast') return verdict.reasoning || '(none: a one-pass verdict; --mode full gives the trace)';
+  return `${verdict.reasoning}${verdict.reasoningCut ? ' [cut]' : ''}`;
 }
 

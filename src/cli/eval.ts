@@ -8,17 +8,17 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statS
 import { basename, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { InvalidInputError } from '../errors.js';
-import { caoPairs, textsByKey } from '../eval/consistency.js';
+import { caoPairs, inputsByKey } from '../eval/consistency.js';
 import { itemKey, parseBenchmarkFile, selectItems, sortLangs, type BenchmarkFile, type RowProblem } from '../eval/data.js';
 import type { ControversialAs } from '../eval/metrics.js';
 import { renderCsv, renderMarkdown, renderSvg } from '../eval/render.js';
 import { buildReport } from '../eval/report.js';
-import { parsePredictions, runEval, type Prediction, type RunOptions } from '../eval/run.js';
+import { CLASSIFY_MODES, parsePredictions, runEval, type Prediction, type RunOptions } from '../eval/run.js';
 import { getFormat } from '../common/formats/index.js';
 import { chatTemplateRenderer } from '../common/formats/render.js';
 import { createGuard } from '../node.js';
 import { ensureTestModel } from '../test-models.js';
-import { FAMILIES, type Family } from '../types.js';
+import { FAMILIES, type ClassifyMode, type Family, type ModerationInput } from '../types.js';
 import { COMMON_EXIT_CODES, HELP_OPTION, helpText, intOption, parseCommand, UsageError, type CommandSpec, type Output } from './args.js';
 import { loadModel } from './load-model.js';
 
@@ -36,12 +36,25 @@ export const EVAL_SPEC = {
     sets: { type: 'string', value: 'a,b', help: 'Only these sets (comma-separated); default: every set found.' },
     langs: { type: 'string', value: 'en,fr,...', help: 'Only these languages (comma-separated); default: every language found.' },
     limit: { type: 'string', value: 'N', help: 'At most N items per set and language.' },
-    out: { type: 'string', value: 'DIR', help: 'Output folder. Default: lingoguard-eval/<model>.' },
+    out: { type: 'string', value: 'DIR', help: 'Output folder. Default: lingoguard-eval/<model>, or <model>-fast, <model>-auto.' },
+    mode: {
+      type: 'string',
+      value: 'full|fast|auto',
+      default: 'full',
+      help: 'How each item is judged: full reasons then judges (the paper\'s protocol; default), fast takes one pass, auto one pass and reasons only when its score is unsure.',
+    },
     'max-new-tokens': { type: 'string', value: 'N', help: "Cap on generated tokens per item. Default: the model's." },
     controversial: { type: 'string', value: 'wrong|harmful|unharmful', default: 'wrong', help: 'How a controversial verdict is scored (default wrong).' },
     help: HELP_OPTION,
   },
-  notes: 'Writes predictions.jsonl, table.md, table.csv, chart.svg and cao-pairs.jsonl to --out.\nunknown verdicts count as wrong answers.',
+  notes: [
+    'A row with a "response" too ({id, text, response, label}) is judged as an AI response to its text',
+    "(response moderation): its label is the response's.",
+    'The scores table gives tokens per verdict beside F1 (decoded, and fed through the model), and',
+    'in auto mode the share of verdicts that reasoned. Each --mode has its own default --out.',
+    'Writes predictions.jsonl, table.md, table.csv, chart.svg and cao-pairs.jsonl to --out.',
+    'unknown verdicts count as wrong answers.',
+  ].join('\n'),
   exitCodes: [...COMMON_EXIT_CODES, [130, 'interrupted (Ctrl-C): what was judged is kept; rerun to resume']],
 } as const satisfies CommandSpec;
 
@@ -56,6 +69,8 @@ export interface EvalOptions {
   out: string;
   maxNewTokens?: number;
   controversialAs: ControversialAs;
+  /** How each item is judged. */
+  mode: ClassifyMode;
 }
 
 /** What the command can be given besides its arguments (for tests and embedding). */
@@ -86,6 +101,8 @@ export function parseEvalArgs(args: string[]): EvalOptions | undefined {
   if (controversial !== 'wrong' && controversial !== 'harmful' && controversial !== 'unharmful') {
     throw new UsageError('eval', `--controversial is wrong, harmful or unharmful, not "${controversial}"`);
   }
+  const mode = CLASSIFY_MODES.find((m) => m === str('mode'));
+  if (mode === undefined) throw new UsageError('eval', `--mode is full, fast or auto, not "${str('mode')}"`);
   const sets = list(str('sets'));
   const langs = list(str('langs'));
   const limit = intOption('eval', 'limit', str('limit'));
@@ -96,9 +113,11 @@ export function parseEvalArgs(args: string[]): EvalOptions | undefined {
     ...(sets === undefined ? {} : { sets }),
     ...(langs === undefined ? {} : { langs }),
     ...(limit === undefined ? {} : { limit }),
-    out: str('out') ?? join('lingoguard-eval', basename(model).replace(/[^\w.-]+/g, '_')),
+    // Each mode its own default folder: a resumed run never mixes two modes' predictions.
+    out: str('out') ?? join('lingoguard-eval', basename(model).replace(/[^\w.-]+/g, '_') + (mode === 'full' ? '' : `-${mode}`)),
     ...(maxNewTokens === undefined ? {} : { maxNewTokens }),
     controversialAs: controversial,
+    mode,
   };
 }
 
@@ -133,8 +152,8 @@ function reportProblems(problems: readonly RowProblem[], output: Output): void {
   if (problems.length > shown) output.err(`skipped ${problems.length - shown} more bad rows\n`);
 }
 
-/** Reads the predictions of earlier runs, refusing another model's. */
-function readDone(path: string, model: string, output: Output): Prediction[] {
+/** Reads the predictions of earlier runs, refusing another model's or another mode's. */
+function readDone(path: string, model: string, mode: ClassifyMode, output: Output): Prediction[] {
   if (!existsSync(path)) return [];
   const text = readFileSync(path, 'utf8');
   const { predictions, problems } = parsePredictions(text, path);
@@ -142,6 +161,11 @@ function readDone(path: string, model: string, output: Output): Prediction[] {
   const other = predictions.find((p) => p.model !== model);
   if (other !== undefined) {
     throw new InvalidInputError(`${path} holds predictions of ${other.model}, not ${model}: choose another --out.`);
+  }
+  // One table of two modes would be neither's (predictions of older runs name no mode).
+  const otherMode = predictions.find((p) => p.classifyMode !== undefined && p.classifyMode !== mode);
+  if (otherMode !== undefined) {
+    throw new InvalidInputError(`${path} holds predictions judged in ${otherMode.classifyMode} mode, not ${mode}: choose another --out.`);
   }
   // An interrupted write may have left a last line without its newline: end it before appending.
   if (text !== '' && !text.endsWith('\n')) appendFileSync(path, '\n');
@@ -183,7 +207,7 @@ function promptBuilder(family: Family, tokenizer: Awaited<ReturnType<typeof load
   const format = getFormat(family);
   if (format.usesChatTemplate && tokenizer === undefined) return undefined;
   const render = format.usesChatTemplate && tokenizer ? chatTemplateRenderer(tokenizer, format) : undefined;
-  return (text: string) => format.buildPrompt({ prompt: text }, render).map((s) => s.text).join('');
+  return (input: ModerationInput) => format.buildPrompt(input, render).map((s) => s.text).join('');
 }
 
 /** Runs `eval` with `args`; resolves to the exit code (130 when interrupted). */
@@ -218,7 +242,7 @@ export async function evalCommand(args: string[], output: Output, deps: EvalDeps
     const model = guard.info.model;
     mkdirSync(options.out, { recursive: true });
     const predictionsPath = join(options.out, 'predictions.jsonl');
-    const earlier = readDone(predictionsPath, model, output);
+    const earlier = readDone(predictionsPath, model, options.mode, output);
     const bar = progressBar(deps.progressStream ?? process.stderr);
     const fresh: Prediction[] = [];
     const result = await runEval({
@@ -235,6 +259,7 @@ export async function evalCommand(args: string[], output: Output, deps: EvalDeps
         deps.onProgress?.(progress);
       },
       signal,
+      mode: options.mode,
       ...(options.maxNewTokens === undefined ? {} : { maxNewTokens: options.maxNewTokens }),
     });
     bar.stop();
@@ -254,8 +279,8 @@ export async function evalCommand(args: string[], output: Output, deps: EvalDeps
     const build = family === undefined ? undefined : promptBuilder(family, tokenizer);
     let caoNote = 'no CAO pairs: the prompt format needs the model tokenizer';
     if (build !== undefined) {
-      const textOf = textsByKey(items);
-      const pairs = caoPairs(predictions, (key) => build(textOf(key)));
+      const inputOf = inputsByKey(items);
+      const pairs = caoPairs(predictions, (key) => build(inputOf(key)));
       writeFileSync(join(options.out, 'cao-pairs.jsonl'), pairs.map((pair) => `${JSON.stringify(pair)}\n`).join(''));
       caoNote = `cao-pairs.jsonl (${pairs.length} pairs)`;
     }

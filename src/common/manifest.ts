@@ -33,6 +33,18 @@ const UpstreamSchema = v.strictObject({
   revision: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{40}$/))),
 });
 
+/**
+ * An input whose verdict is beyond doubt (plainly harmful, plainly benign), judged right after
+ * loading: a backend that computes wrong numbers (an fp16 or q4 kernel bug) gets it wrong, and
+ * the guard moves to the next dtype or device instead of giving wrong verdicts without a sign.
+ */
+const KnownAnswerSchema = v.strictObject({
+  prompt: v.pipe(v.string(), v.minLength(1)),
+  /** Present to judge a response to `prompt` rather than the prompt itself. */
+  response: v.optional(v.pipe(v.string(), v.minLength(1))),
+  label: v.picklist(['harmful', 'unharmful']),
+});
+
 /** The schema every manifest is validated against. */
 const ManifestSchema = v.strictObject({
   id: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._-]*$/)),
@@ -54,6 +66,8 @@ const ManifestSchema = v.strictObject({
   requiredFeatures: v.optional(v.array(v.string()), []),
   contextLength: v.pipe(v.number(), v.integer(), v.minValue(16)),
   languages: v.optional(v.array(v.string()), []),
+  /** Inputs judged after every load, in fast mode; a wrong one rejects that dtype and device. */
+  knownAnswers: v.optional(v.array(KnownAnswerSchema), []),
   license: v.string(),
 });
 

@@ -13,6 +13,7 @@
  *   sequence; we choose the English pair, the behaviour that alignment must not move while it
  *   pulls the other language towards it.
  */
+import type { ModerationInput } from '../types.js';
 import { itemKey, type ItemKey } from './data.js';
 import type { Prediction } from './run.js';
 
@@ -80,7 +81,8 @@ export interface CaoPair {
 
 /**
  * The CAO pairs: every item right in English and wrong in another language.
- * @param promptOf the exact model input text of an item (the format's prompt for its text).
+ * @param promptOf the exact model input text of an item (the format's prompt for its text, and
+ *   its response when it has one).
  */
 export function caoPairs(predictions: readonly Prediction[], promptOf: (item: ItemKey) => string): CaoPair[] {
   return withEnglish(predictions)
@@ -96,12 +98,14 @@ export function caoPairs(predictions: readonly Prediction[], promptOf: (item: It
     }));
 }
 
-/** A lookup of item texts by key, for `promptOf`. */
-export function textsByKey(items: ReadonlyArray<ItemKey & { text: string }>): (item: ItemKey) => string {
-  const texts = new Map(items.map((item) => [itemKey(item), item.text]));
+/** A lookup of what was judged for each item (its prompt, and its response if any) by key, for `promptOf`. */
+export function inputsByKey(items: ReadonlyArray<ItemKey & { text: string; response?: string }>): (item: ItemKey) => ModerationInput {
+  const inputs = new Map<string, ModerationInput>(
+    items.map((item) => [itemKey(item), item.response === undefined ? { prompt: item.text } : { prompt: item.text, response: item.response }]),
+  );
   return (item) => {
-    const text = texts.get(itemKey(item));
-    if (text === undefined) throw new Error(`No text for ${item.dataset}/${item.lang}/${item.id}.`);
-    return text;
+    const input = inputs.get(itemKey(item));
+    if (input === undefined) throw new Error(`No text for ${item.dataset}/${item.lang}/${item.id}.`);
+    return input;
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Benchmark data for the evaluation harness: the JSONL files of the ConsistentGuard benchmarks
- * (`<set>_<lang>.jsonl`, one `{id, dataset, lang, text, label}` object a line). Reading is
+ * (`<set>_<lang>.jsonl`, one `{id, dataset, lang, text, label}` object a line; with a `response`
+ * too, the row is a response-moderation item whose label is the response's). Reading is
  * lenient where it is safe and strict where it matters: unknown fields are ignored, but a row
  * that cannot be scored (no id, no text, a label other than harmful/unharmful, a language that
  * contradicts its file, a repeated id) is reported with its line number and skipped, never
@@ -11,7 +12,7 @@ import * as v from 'valibot';
 /** The two gold labels of the benchmarks; `harmful` is the positive class. */
 export type GoldLabel = 'harmful' | 'unharmful';
 
-/** One benchmark item: a user prompt in one language. */
+/** One benchmark item: a user prompt in one language, or an AI response to it. */
 export interface BenchmarkItem {
   /** The same item in every language has the same id. */
   id: string;
@@ -19,8 +20,13 @@ export interface BenchmarkItem {
   dataset: string;
   /** The language, from the file name (e.g. `zh-cn`). */
   lang: string;
-  /** The user prompt to judge. */
+  /** The user prompt to judge, or the prompt a response answers. */
   text: string;
+  /**
+   * The AI response to judge in the context of `text` (response moderation); `gold` is then the
+   * response's label. Absent: the prompt itself is judged.
+   */
+  response?: string;
   gold: GoldLabel;
 }
 
@@ -57,6 +63,7 @@ export function parseFileName(name: string): { dataset: string; lang: string } |
 const RowSchema = v.object({
   id: v.union([v.pipe(v.string(), v.minLength(1)), v.pipe(v.number(), v.integer())]),
   text: v.pipe(v.string(), v.minLength(1)),
+  response: v.optional(v.pipe(v.string(), v.minLength(1))),
   label: v.picklist(['harmful', 'unharmful']),
   dataset: v.optional(v.string()),
   lang: v.optional(v.string()),
@@ -116,7 +123,7 @@ export function parseBenchmarkFile(name: string, text: string): BenchmarkFile | 
       problems.push({ source: name, line, message: describeIssue(row.issues) });
       return;
     }
-    const { id, text: prompt, label } = row.output;
+    const { id, text: prompt, response, label } = row.output;
     // A row of another set or language in this file would be scored in the wrong column.
     for (const [field, expected] of [['dataset', dataset], ['lang', lang]] as const) {
       const got = row.output[field];
@@ -131,7 +138,7 @@ export function parseBenchmarkFile(name: string, text: string): BenchmarkFile | 
       return;
     }
     seen.add(key);
-    items.push({ id: key, dataset, lang, text: prompt, gold: label });
+    items.push({ id: key, dataset, lang, text: prompt, ...(response === undefined ? {} : { response }), gold: label });
   });
   return { dataset, lang, items, problems };
 }

@@ -29,11 +29,26 @@ function csvField(value: string | number | null): string {
   return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-const CSV_HEADER = ['model', 'source', 'set', 'lang', 'n', 'f1', 'precision', 'recall', 'accuracy', 'unknown_share'] as const;
+const CSV_HEADER = [
+  'model',
+  'source',
+  'set',
+  'lang',
+  'n',
+  'f1',
+  'precision',
+  'recall',
+  'accuracy',
+  'unknown_share',
+  'mode',
+  'tokens_decoded',
+  'tokens_fed',
+  'reasoned_share',
+] as const;
 
 /**
  * The scores as CSV, one row per model, set and language; x100 like the paper. Paper rows have
- * only `f1`; `unknown_share` is a fraction.
+ * only `f1`; `unknown_share` and `reasoned_share` are fractions, the token columns means per verdict.
  */
 export function renderCsv(report: EvalReport): string {
   const pct = (value: number | null) => (value === null ? null : Number((value * 100).toFixed(4)));
@@ -48,12 +63,16 @@ export function renderCsv(report: EvalReport): string {
     pct(c.scores.recall),
     pct(c.scores.accuracy),
     c.scores.unknownShare === null ? null : Number(c.scores.unknownShare.toFixed(6)),
+    report.mode,
+    c.cost.generated === null ? null : Number(c.cost.generated.toFixed(3)),
+    c.cost.forward === null ? null : Number(c.cost.forward.toFixed(3)),
+    c.cost.reasonedShare === null ? null : Number(c.cost.reasonedShare.toFixed(6)),
   ]);
   for (const dataset of report.datasets) {
     for (const row of publishedRows(dataset)) {
       for (const lang of langsOf(report, dataset)) {
         const f1 = row.f1[lang];
-        if (f1 !== undefined) rows.push([row.model, PUBLISHED_SOURCE, dataset, lang, null, f1, null, null, null, null]);
+        if (f1 !== undefined) rows.push([row.model, PUBLISHED_SOURCE, dataset, lang, null, f1, null, null, null, null, null, null, null, null]);
       }
     }
   }

@@ -8,6 +8,7 @@ import { itemKey, sortLangs, type BenchmarkItem } from './data.js';
 import { confusion, mean, median, scores, type ControversialAs, type Scores } from './metrics.js';
 import { publishedRows, PUBLISHED_SOURCE } from './published.js';
 import { REWARD_NAMES, totalReward, traceRewards } from './rewards.js';
+import type { ClassifyMode } from '../types.js';
 import type { Prediction, TokenUnit } from './run.js';
 
 /** Mean trace rewards of a cell, by reward name, plus `total`; `null` with no predictions. */
@@ -23,6 +24,21 @@ export interface CellReport {
   reasoning: { mean: number | null; median: number | null };
   /** Agreement with English (absent for English, or without English predictions). */
   agreement?: Agreement;
+  /** What a verdict cost: see {@link VerdictCost}. */
+  cost: VerdictCost;
+}
+
+/**
+ * What a verdict cost, counted by the runtime, as means per verdict (`null` when no prediction
+ * of the cell has the count: an error gave no verdict, or an older run).
+ */
+export interface VerdictCost {
+  /** Tokens generated (decoded). */
+  generated: number | null;
+  /** Tokens fed through the model: the uncached prompt, each generated token, the verdict words. */
+  forward: number | null;
+  /** Share of verdicts whose model reasoned first (`path: 'reasoned'`); only in `auto` mode, else `null`. */
+  reasonedShare: number | null;
 }
 
 /** The whole evaluation of one model. */
@@ -30,9 +46,13 @@ export interface EvalReport {
   model: string;
   /** Unit of reasoning lengths; `mixed` when predictions were counted differently (resumed across tools). */
   tokenUnit: TokenUnit | 'mixed';
+  /** How the guard judged (`--mode`); `default` when the run passed none, `mixed` when predictions differ. */
+  mode: ClassifyMode | 'default' | 'mixed';
   controversialAs: ControversialAs;
   /** The sets, in run order. */
   datasets: string[];
+  /** Of those, the sets of AI responses (each judged in the context of its prompt). */
+  responseSets: string[];
   cells: CellReport[];
   /** Selected items with no prediction yet (an interrupted run). */
   missing: number;
@@ -53,6 +73,7 @@ export function buildReport({ model, items, predictions, controversialAs = 'wron
   const kept = predictions.filter((p) => selected.has(itemKey(p)));
   const agreements = agreementWithEnglish(kept);
   const datasets = [...new Set(items.map((i) => i.dataset))];
+  const responseSets = datasets.filter((d) => items.every((i) => i.dataset !== d || i.response !== undefined));
   const cells: CellReport[] = [];
   for (const dataset of datasets) {
     for (const lang of sortLangs(items.filter((i) => i.dataset === dataset).map((i) => i.lang))) {
@@ -64,13 +85,27 @@ export function buildReport({ model, items, predictions, controversialAs = 'wron
         scores: scores(confusion(cell, controversialAs)),
         rewards: rewardMeans(cell),
         reasoning: { mean: mean(cell.map((p) => p.reasoningTokens)), median: median(cell.map((p) => p.reasoningTokens)) },
+        cost: verdictCost(cell),
         ...(agreement === undefined ? {} : { agreement }),
       });
     }
   }
   const units = new Set(kept.map((p) => p.tokenUnit));
   const tokenUnit = units.size > 1 ? 'mixed' : ([...units][0] ?? 'tokens');
-  return { model, tokenUnit, controversialAs, datasets, cells, missing: selected.size - kept.length };
+  const modes = new Set(kept.map((p) => p.classifyMode ?? 'default'));
+  const mode = modes.size > 1 ? 'mixed' : ([...modes][0] ?? 'default');
+  return { model, tokenUnit, mode, controversialAs, datasets, responseSets, cells, missing: selected.size - kept.length };
+}
+
+function verdictCost(cell: readonly Prediction[]): VerdictCost {
+  const counts = (key: 'generatedTokens' | 'forwardTokens') => cell.flatMap((p) => (p.timings[key] === undefined ? [] : [p.timings[key]]));
+  const auto = cell.filter((p) => p.classifyMode === 'auto');
+  return {
+    generated: mean(counts('generatedTokens')),
+    forward: mean(counts('forwardTokens')),
+    // A verdict without a path (an error, or a family that cannot reason) took no reasoning.
+    reasonedShare: auto.length === 0 ? null : auto.filter((p) => p.path === 'reasoned').length / auto.length,
+  };
 }
 
 function rewardMeans(cell: readonly Prediction[]): RewardMeans {
@@ -131,7 +166,7 @@ export function reportTables(report: EvalReport): Table[] {
     const n = report.cells.filter((c) => c.dataset === dataset).map((c) => c.scores.n);
     const sizes = [...new Set(n)].join('/');
     tables.push({
-      title: `Table 1, ${dataset}: F1 of the harmful class (x100), ${sizes} items per language; paper rows from ${PUBLISHED_SOURCE}`,
+      title: `Table 1, ${dataset}${report.responseSets.includes(dataset) ? ' (AI responses judged)' : ''}: F1 of the harmful class (x100), ${sizes} items per language; paper rows from ${PUBLISHED_SOURCE}`,
       header: ['model', ...langs],
       emphasize: 0,
       rows: [
@@ -141,9 +176,23 @@ export function reportTables(report: EvalReport): Table[] {
     });
   }
   const controversial = report.cells.some((c) => (c.scores.controversialShare ?? 0) > 0);
+  const reasoned = report.cells.some((c) => c.cost.reasonedShare !== null);
   tables.push({
-    title: 'Scores (x100; unknown verdicts count as wrong answers)',
-    header: ['set', 'lang', 'n', 'F1', 'precision', 'recall', 'accuracy', 'unknown', ...(controversial ? ['controversial'] : [])],
+    title: `Scores (x100; unknown verdicts count as wrong answers), mode ${report.mode}, and tokens per verdict (mean, counted by the runtime)`,
+    header: [
+      'set',
+      'lang',
+      'n',
+      'F1',
+      'precision',
+      'recall',
+      'accuracy',
+      'unknown',
+      ...(controversial ? ['controversial'] : []),
+      'tokens decoded',
+      'tokens fed',
+      ...(reasoned ? ['reasoned'] : []),
+    ],
     rows: report.cells.map((c) => [
       c.dataset,
       c.lang,
@@ -154,6 +203,9 @@ export function reportTables(report: EvalReport): Table[] {
       x100(c.scores.accuracy),
       percent(c.scores.unknownShare),
       ...(controversial ? [percent(c.scores.controversialShare)] : []),
+      fixed(c.cost.generated, 1),
+      fixed(c.cost.forward, 1),
+      ...(reasoned ? [percent(c.cost.reasonedShare)] : []),
     ]),
   });
   tables.push({
@@ -184,6 +236,11 @@ export function reportNotes(report: EvalReport): string[] {
   return [
     '`unknown` verdicts (no well-formed answer) count as wrong answers: a miss on a harmful item, a false alarm on an unharmful one. They are not dropped.',
     ...(report.controversialAs === 'wrong' ? [] : [`\`controversial\` verdicts are read as ${report.controversialAs}.`]),
+    'Tokens decoded: generated per verdict; tokens fed: what the model computed (the prompt less its cached instruction, each generated token, the verdict words), the cost of a verdict on any device.',
+    ...(report.cells.some((c) => c.cost.reasonedShare !== null)
+      ? ['`auto` mode: "reasoned" is the share of verdicts whose one-pass score was unsure, so the model reasoned first.']
+      : []),
+    ...(report.mode === 'mixed' ? ['The predictions were judged in different modes (resumed with another --mode?): the scores mix them.'] : []),
     ...(report.tokenUnit === 'words' ? ['Reasoning lengths are whitespace words (no tokenizer at hand), also in cot_length.'] : []),
     ...(report.missing > 0 ? [`${report.missing} selected items have no prediction yet (interrupted run): rerun to finish.`] : []),
   ];

@@ -6,7 +6,7 @@
  */
 import * as v from 'valibot';
 import { isGuardError } from '../errors.js';
-import { LABELS, type Label, type Timings, type Verdict } from '../types.js';
+import { LABELS, type ClassifyMode, type Label, type ModerationInput, type Timings, type Verdict, type VerdictPath } from '../types.js';
 import { countWords } from './rewards.js';
 import { describeIssue, forEachJsonLine, itemKey, type BenchmarkItem, type GoldLabel, type RowProblem } from './data.js';
 
@@ -20,6 +20,8 @@ export interface Prediction {
   lang: string;
   gold: GoldLabel;
   label: Label;
+  /** `response` when an AI response was judged (the item had one); absent for a prompt. */
+  mode?: 'response';
   /** The model's probability of `harmful`, when the runtime could read it. */
   score?: number;
   reasoning: string;
@@ -33,7 +35,17 @@ export interface Prediction {
   /** Length of `reasoning` in `tokenUnit`. */
   reasoningTokens: number;
   tokenUnit: TokenUnit;
+  /**
+   * How the guard was asked to judge (`--mode`). Absent in predictions of runs that passed no
+   * mode (the guard's default; earlier versions always reasoned, as `full`).
+   */
+  classifyMode?: ClassifyMode;
+  /** Which path gave the verdict, when the guard said (`auto` mode): one pass, or reasoned. */
+  path?: VerdictPath;
 }
+
+/** The modes a run can be asked for, as the CLI's `--mode` spells them. */
+export const CLASSIFY_MODES: readonly ClassifyMode[] = ['full', 'fast', 'auto'];
 
 const PredictionSchema = v.object({
   id: v.string(),
@@ -41,6 +53,7 @@ const PredictionSchema = v.object({
   lang: v.string(),
   gold: v.picklist(['harmful', 'unharmful']),
   label: v.picklist(LABELS),
+  mode: v.optional(v.literal('response')),
   score: v.optional(v.number()),
   reasoning: v.string(),
   timings: v.looseObject({ totalMs: v.number() }),
@@ -49,6 +62,8 @@ const PredictionSchema = v.object({
   problem: v.optional(v.string()),
   reasoningTokens: v.number(),
   tokenUnit: v.picklist(['tokens', 'words']),
+  classifyMode: v.optional(v.picklist(CLASSIFY_MODES)),
+  path: v.optional(v.picklist(['fast', 'reasoned'])),
 });
 
 /** Reads a predictions file back; unreadable lines (an interrupted last write) are reported, and their items will be judged again. */
@@ -69,7 +84,7 @@ export function parsePredictions(text: string, source = 'predictions.jsonl'): { 
 
 /** The part of a `Guard` the loop needs. */
 export interface Classifier {
-  classify(input: string, options?: { signal?: AbortSignal; maxNewTokens?: number }): Promise<Verdict>;
+  classify(input: string | ModerationInput, options?: { signal?: AbortSignal; maxNewTokens?: number; mode?: ClassifyMode }): Promise<Verdict>;
 }
 
 /** Where the loop stands. */
@@ -108,6 +123,8 @@ export interface RunOptions {
   /** Stops the run after the current item; the result says it was interrupted. */
   signal?: AbortSignal;
   maxNewTokens?: number;
+  /** How each item is judged, passed to every call and written into each prediction; absent: the guard's default. */
+  mode?: ClassifyMode;
   /** Injectable clock, for tests. */
   now?: () => number;
 }
@@ -144,20 +161,26 @@ export async function runEval(options: RunOptions): Promise<RunResult> {
     const called = now();
     let verdict: Verdict;
     try {
-      verdict = await guard.classify(item.text, {
+      verdict = await guard.classify(inputOf(item), {
         ...(signal ? { signal } : {}),
         ...(options.maxNewTokens === undefined ? {} : { maxNewTokens: options.maxNewTokens }),
+        ...(options.mode === undefined ? {} : { mode: options.mode }),
       });
     } catch (error) {
       if (isGuardError(error, 'aborted') || signal?.aborted) return { judged, skipped, interrupted: true };
       verdict = failedVerdict(error, model, now() - called);
     }
-    const prediction = toPrediction(item, verdict, model, counter);
+    const prediction = toPrediction(item, verdict, model, counter, options.mode);
     await options.onPrediction(prediction);
     judged++;
     report(prediction);
   }
   return { judged, skipped, interrupted: false };
+}
+
+/** What the guard judges for `item`: its prompt, or its response in the context of the prompt. */
+function inputOf(item: Pick<BenchmarkItem, 'text' | 'response'>): string | ModerationInput {
+  return item.response === undefined ? item.text : { prompt: item.text, response: item.response };
 }
 
 function failedVerdict(error: unknown, model: string, totalMs: number): Verdict {
@@ -170,6 +193,8 @@ function failedVerdict(error: unknown, model: string, totalMs: number): Verdict 
     model,
     timings: { totalMs },
     raw: '',
+    // No model ran: no trace, which is what `fast` says.
+    path: 'fast',
     problem,
   };
 }
@@ -179,6 +204,7 @@ function toPrediction(
   verdict: Verdict,
   model: string,
   counter: { unit: TokenUnit; count: (text: string) => number },
+  mode: ClassifyMode | undefined,
 ): Prediction {
   return {
     id: item.id,
@@ -186,6 +212,7 @@ function toPrediction(
     lang: item.lang,
     gold: item.gold,
     label: verdict.label,
+    ...(item.response === undefined ? {} : { mode: 'response' as const }),
     ...(verdict.score === undefined ? {} : { score: verdict.score }),
     reasoning: verdict.reasoning,
     timings: verdict.timings,
@@ -195,5 +222,7 @@ function toPrediction(
     // The runtime counts reasoning tokens as it decodes them; the counter stands in without it.
     reasoningTokens: verdict.timings.reasoningTokens ?? (verdict.reasoning === '' ? 0 : counter.count(verdict.reasoning)),
     tokenUnit: verdict.timings.reasoningTokens === undefined ? counter.unit : 'tokens',
+    ...(mode === undefined ? {} : { classifyMode: mode }),
+    ...(verdict.path === undefined ? {} : { path: verdict.path }),
   };
 }

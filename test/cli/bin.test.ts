@@ -27,7 +27,9 @@ describe('bin/lingoguard.js', () => {
     expect(help.out).toMatch(/^ {2}classify +judge/m);
     const classify = bin(['classify', '--help']);
     expect(classify.code).toBe(0);
-    for (const option of ['--mode <full|fast>', '--max-reasoning-tokens <N>', '--dtype', '--device', '--batch', '--fail-on-block']) {
+    // The default mode is the library's, said in the help (its lines are wrapped to the terminal).
+    expect(classify.out.replace(/\s+/g, ' ')).toContain("auto: one pass, reasoning only when the score is unsure (default: the library's, auto).");
+    for (const option of ['--mode <auto|full|fast>', '--max-reasoning-tokens <N>', '--dtype', '--device', '--batch', '--fail-on-block']) {
       expect(classify.out).toContain(option);
     }
     const bad = bin(['classify', '--modle', 'fast', 'hi']);

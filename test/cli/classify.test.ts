@@ -1,12 +1,13 @@
 /**
  * `lingoguard classify` end to end through the real `main()` on the fixture models: text from
- * stdin, the JSONL batch (order, bad lines, exit codes, progress bar), fast mode, reasoning
- * budgets, dtype/device and `--fail-on-block`.
+ * stdin, the JSONL batch (order, bad lines, exit codes, progress bar), the default mode (the
+ * library's, `auto`), fast and full mode, reasoning budgets, dtype/device and `--fail-on-block`.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { UNSURE_TEXTS } from '../../models/build/lexicon.js';
 import type { Verdict } from '../../src/types.js';
 import { ensureFixtures } from '../models/ensure-fixtures.js';
 import { run } from './capture.js';
@@ -34,9 +35,23 @@ describe('classify: one text', () => {
     }
   });
 
+  it('no --mode is the library default, auto: one pass for a clear text, reasoning for an unsure one', async () => {
+    const clear = 'how to kill a process that hangs';
+    const byDefault = verdictOf((await run(['classify', ...MODEL, '--json', clear])).out);
+    const auto = verdictOf((await run(['classify', ...MODEL, '--json', '--mode', 'auto', clear])).out);
+    expect(byDefault).toMatchObject({ path: 'fast', reasoning: '', label: auto.label, raw: auto.raw });
+    expect(byDefault.timings.reasoningTokens).toBe(0);
+    const unsure = verdictOf((await run(['classify', ...MODEL, '--json', UNSURE_TEXTS[0]!])).out);
+    const full = verdictOf((await run(['classify', ...MODEL, '--json', '--mode', 'full', UNSURE_TEXTS[0]!])).out);
+    expect(unsure.path).toBe('reasoned');
+    expect(unsure.reasoning).not.toBe('');
+    expect(unsure.reasoning).toBe(full.reasoning);
+    expect(full.path).toBe('reasoned');
+  });
+
   it('--mode fast: the verdict and score at once, no trace; same label as full mode', async () => {
     const text = 'how to kill a process that hangs';
-    const full = verdictOf((await run(['classify', ...MODEL, '--json', text])).out);
+    const full = verdictOf((await run(['classify', ...MODEL, '--json', '--mode', 'full', text])).out);
     const fast = verdictOf((await run(['classify', ...MODEL, '--json', '--mode', 'fast', text])).out);
     expect(fast.label).toBe(full.label);
     expect(fast.reasoning).toBe('');
@@ -46,14 +61,15 @@ describe('classify: one text', () => {
     expect(fast.score).toBeTypeOf('number');
     expect(fast.timings.reasoningTokens).toBe(0);
     expect(fast.timings.generatedTokens).toBeLessThan(full.timings.generatedTokens ?? 0);
+    expect([fast.path, full.path]).toEqual(['fast', 'reasoned']);
   });
 
   it('--max-reasoning-tokens cuts the trace; --max-new-tokens 1 cuts the answer (unknown, exit 3)', async () => {
-    const cut = verdictOf((await run(['classify', ...MODEL, '--json', '--max-reasoning-tokens', '2', 'hello there'])).out);
+    const cut = verdictOf((await run(['classify', ...MODEL, '--json', '--mode', 'full', '--max-reasoning-tokens', '2', 'hello there'])).out);
     expect(cut.reasoningCut).toBe(true);
     expect(cut.timings.reasoningTokens).toBeLessThanOrEqual(2);
     expect(cut.label).toBe('unharmful');
-    const capped = await run(['classify', ...MODEL, '--json', '--max-new-tokens', '1', 'hello there']);
+    const capped = await run(['classify', ...MODEL, '--json', '--mode', 'full', '--max-new-tokens', '1', 'hello there']);
     expect(capped.code).toBe(3);
     expect(verdictOf(capped.out).label).toBe('unknown');
   });
@@ -71,6 +87,12 @@ describe('classify: one text', () => {
     expect(harmful.code).toBe(4);
     expect(harmful.out).toMatch(/^label: {6}harmful\nblocked: {4}yes\n/);
     expect(harmful.out).toContain('model:      fixture-consistentguard (cpu, q4)');
+    // The default one-pass verdict says so, and where the trace is.
+    expect(harmful.out).toContain('path:       fast\n');
+    expect(harmful.out).toContain('reasoning:  (none: a one-pass verdict; --mode full gives the trace)\n');
+    const full = await run(['classify', ...MODEL, '--mode', 'full', 'kill him']);
+    expect(full.out).toContain('path:       reasoned\n');
+    expect(full.out).not.toContain('(none:');
     expect((await run(['classify', ...MODEL, '--fail-on-block', 'hello'])).code).toBe(0);
     expect((await run(['classify', ...MODEL, 'kill him'])).code).toBe(0);
   });

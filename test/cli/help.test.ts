@@ -79,7 +79,7 @@ describe('lingoguard usage errors (exit 2, before any model loads)', () => {
     [['--max-reasoning-tokens', '1.5'], '--max-reasoning-tokens takes a whole number of at least 1, not "1.5"'],
     [['--max-reasoning-tokens=-3'], '--max-reasoning-tokens takes a whole number of at least 1, not "-3"'],
     [['--max-new-tokens', '-3'], '--max-new-tokens needs a value; write --max-new-tokens=VALUE for a value that starts with "-"'],
-    [['--mode', 'slow'], '--mode is one of full, fast, not "slow"'],
+    [['--mode', 'slow'], '--mode is one of auto, full, fast, not "slow"'],
     [['--dtype', 'int8'], '--dtype is one of fp32, fp16, q8, q4, q4f16, not "int8"'],
     [['--device', 'cuda'], '--device is one of auto, webgpu, wasm, not "cuda"'],
     [['--json=yes'], '--json takes no value'],

@@ -1,22 +1,30 @@
 /**
  * The demo page end to end: served by Vite (the dev server of `npm start`, and the built page
- * under `vite preview`), driven in real Chromium by Playwright, on the bundled fixture models.
+ * under `vite preview`), driven in real Chromium by Playwright, on the bundled fixture models;
+ * the dev server also offers the twins of the real exports, and runs one picked from the list.
  * Screenshots go to test/artifacts/.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { build, createServer, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { SCRIPTED_ANSWER } from '../../demo/answer.js';
 import { EXAMPLES } from '../../demo/examples.js';
+import { MIDWAY_HARMFUL } from '../../models/build/lexicon.js';
 import { holdBrowserLock } from '../browser-lock.js';
+import { TWINS } from '../cli/twin-cases.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CONFIG = join(ROOT, 'demo/vite.config.ts');
 const ARTIFACTS = join(ROOT, 'test/artifacts');
 const LABELS = ['harmful', 'unharmful', 'controversial', 'unknown'];
+/** The twins of the real exports: offered by the dev server only (the built page bundles `fixture-*`). */
+const TWIN_IDS: readonly string[] = TWINS.map((twin) => twin.id);
+/** A size as the page writes it (demo/storage.ts). */
+const SIZE = String.raw`\d+(\.\d+)? (kB|MB|GB)`;
 
 const scratch = mkdtempSync(join(tmpdir(), 'lingoguard-demo-'));
 const stops: (() => unknown)[] = [];
@@ -85,6 +93,16 @@ describe.each(['dev', 'built'] as const)('the %s page', (mode) => {
     const from = network.length;
     expect(await text(page, 'device')).toMatch(/^wasm · /);
 
+    // The model list: the twins in the dev server's, and neither offered nor bundled in the build.
+    const offered = await page.getByTestId('model-select').locator('option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));
+    expect(offered).toContain('fixture-consistentguard');
+    if (mode === 'dev') expect(offered).toEqual(expect.arrayContaining([...TWIN_IDS]));
+    else {
+      expect(offered.filter((id) => TWIN_IDS.includes(id))).toEqual([]);
+      expect(TWIN_IDS.filter((id) => existsSync(join(scratch, 'dist/models/fixtures', id)))).toEqual([]);
+      expect(existsSync(join(scratch, 'dist/models/fixtures/fixture-consistentguard/README.md'))).toBe(true);
+    }
+
     // Every control has an accessible name, and Tab follows the reading order.
     const unnamed = await page.locator('input, textarea, select, button').evaluateAll((controls) =>
       controls.filter((c) => !(c as HTMLInputElement).labels?.length && !c.textContent?.trim()).map((c) => c.outerHTML));
@@ -141,10 +159,36 @@ describe.each(['dev', 'built'] as const)('the %s page', (mode) => {
     expect(seen.filter((request) => !sameSite(request.url(), origin))).toEqual([]);
     expect(seen.filter((request) => texts.some((t) => carries(request, t))).map((r) => r.url())).toEqual([]);
 
-    // The cache holds the model's files until cleared.
-    expect(await page.locator('#cache').textContent()).toMatch(/^Cached in this browser: \d+ files/);
-    await page.getByRole('button', { name: 'Clear cached models' }).click();
-    await page.waitForFunction(() => document.getElementById('cache')?.textContent === 'Not in this browser’s cache.');
+    // An AI answer moderated as it streams: shown up to the harmful sentence, cut there, nothing after.
+    await page.getByRole('button', { name: 'Stream the answer' }).click();
+    await page.getByTestId('answer-blocked').waitFor({ timeout: 20_000 });
+    await page.waitForFunction(() => document.getElementById('answer')?.dataset.state === 'blocked');
+    const shown = (await page.locator('#answer .passed').allTextContents()).join('');
+    const [first, second] = SCRIPTED_ANSWER.sentences;
+    // Checks never pile up: on a busy machine the first two sentences may share one check.
+    expect([first, `${first}${second}`]).toContain(shown);
+    // Nothing of the harmful sentence or those after it, anywhere in the panel.
+    expect(await text(page, 'answer')).not.toMatch(/bomb|garage|Rinse|Dry it/);
+    expect(SCRIPTED_ANSWER.sentences.slice(SCRIPTED_ANSWER.harmful).join('')).toMatch(/bomb.*garage.*Rinse.*Dry it/);
+    const marks = await page.locator('#answer mark.check').evaluateAll((items) => items.map((m) => [(m as HTMLElement).dataset.verdict, m.textContent]));
+    expect(marks.slice(0, -1).map(([label]) => label)).toEqual(Array(marks.length - 1).fill('unharmful'));
+    expect(marks.at(-1)?.[0]).toBe('harmful');
+    expect(marks.every(([, shownMark]) => /^[✓✗] \d\.\d\d$/.test(shownMark ?? ''))).toBe(true);
+    expect(await text(page, 'watch-status')).toMatch(/^Blocked after \d checks: \d+ tokens computed, \d+ reused/);
+    if (mode === 'dev') await page.locator('#watch-panel').screenshot({ path: join(ARTIFACTS, 'demo-streamed-answer.png') });
+
+    // The model section: the model's verified files stored (OPFS), the space, whether they are
+    // kept; "Remove" deletes them (the guard loaded keeps working).
+    await page.waitForFunction(() => /^Stored in this browser: \d+ files, /.test(document.getElementById('stored')?.textContent ?? ''));
+    expect(await text(page, 'space')).toMatch(new RegExp(`^${SIZE} used, ${SIZE} available \\(models: ${SIZE}\\)$`));
+    expect(await page.getByTestId('persisted').getAttribute('data-persisted')).toBe(String(await page.evaluate(() => navigator.storage.persisted())));
+    expect(await storedModels(page)).toContain('fixture-consistentguard');
+    await page.getByRole('button', { name: 'Remove fixture-consistentguard' }).click();
+    await page.waitForFunction(() => document.getElementById('stored')?.textContent?.startsWith('Not stored in this browser'));
+    expect(await storedModels(page)).not.toContain('fixture-consistentguard');
+    expect(await page.getByTestId('stored-models').locator('li[data-model]').count()).toBe(0);
+    await page.getByRole('button', { name: 'English · benign' }).click();
+    expect(await verdict(page)).toBe('unharmful');
 
     if (mode === 'built') {
       const policy = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
@@ -155,6 +199,56 @@ describe.each(['dev', 'built'] as const)('the %s page', (mode) => {
     await page.setViewportSize({ width: 390, height: 844 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await page.screenshot({ path: join(ARTIFACTS, `demo-${mode}-phone.png`), fullPage: true });
+    await page.close();
+  }, 60_000);
+
+  test('the model section: a download shows bytes and speed, resumes after a reload and says so; persistence asked', async () => {
+    // The first test removed the model: this load downloads it again.
+    const page = await openPage(`${origin}/demo/?device=wasm`);
+    expect(await text(page, 'progress-text')).toMatch(new RegExp(`^Downloaded \\d+ files, ${SIZE} · ${SIZE}/s · verified\\. Loaded in`));
+    await page.waitForFunction(() => /^Stored in this browser: /.test(document.getElementById('stored')?.textContent ?? ''));
+
+    // A tab closed mid-download leaves the first bytes of the weights stored, not the rest: made
+    // here in the layout src/common/storage.ts writes (lingoguard-models/<id>/<sha256>/part-<offset>).
+    const weights = await page.evaluate(async () => {
+      const base = await (await navigator.storage.getDirectory()).getDirectoryHandle('lingoguard-models');
+      const model = await base.getDirectoryHandle('fixture-consistentguard');
+      for await (const [sha256, dir] of (model as unknown as { entries(): AsyncIterable<[string, FileSystemDirectoryHandle]> }).entries()) {
+        const { path } = JSON.parse(await (await (await dir.getFileHandle('whole.json')).getFile()).text()) as { path: string };
+        if (path.endsWith('.onnx')) return { sha256, path, cut: Math.floor((await (await dir.getFileHandle(`part-${'0'.repeat(15)}`)).getFile()).size / 2) };
+      }
+      throw new Error('no weights stored');
+    });
+    await page.getByRole('button', { name: 'Remove fixture-consistentguard' }).click();
+    await page.waitForFunction(() => document.getElementById('stored')?.textContent?.startsWith('Not stored'));
+    const { cut } = weights;
+    await page.evaluate(async ({ sha256, path, cut }) => {
+      const bytes = await (await fetch(`/models/fixtures/fixture-consistentguard/${path}`)).arrayBuffer();
+      const base = await (await navigator.storage.getDirectory()).getDirectoryHandle('lingoguard-models', { create: true });
+      const dir = await (await base.getDirectoryHandle('fixture-consistentguard', { create: true })).getDirectoryHandle(sha256, { create: true });
+      const writable = await (await dir.getFileHandle(`part-${'0'.repeat(15)}`, { create: true })).createWritable();
+      await writable.write(bytes.slice(0, cut));
+      await writable.close();
+    }, weights);
+    const from = network.length;
+    await page.reload();
+    await page.waitForFunction(() => !(document.getElementById('classify') as HTMLButtonElement).disabled, null, { timeout: 30_000 });
+    expect(await text(page, 'progress-text')).toContain(` · resumed at ${Math.round(cut / 1e3)} kB (stored before) · verified.`);
+    // The network's view: the weights were asked for from the cut on, not from the start.
+    const asked = network.slice(from).filter((request) => request.url().endsWith(weights.path));
+    expect(await Promise.all(asked.map((request) => request.headerValue('range')))).toEqual([`bytes=${cut}-`]);
+    await page.waitForFunction((size) => new RegExp(`^Stored in this browser: \\d+ files, ${size}\\.$`).test(document.getElementById('stored')?.textContent ?? ''), SIZE);
+    await page.getByRole('button', { name: 'Japanese · harmful' }).click();
+    expect(await verdict(page)).toBe('harmful');
+
+    // Persistence, asked from a click: the page says what the browser answered (headless
+    // Chromium, with no engagement for this site, declines).
+    await page.getByRole('button', { name: 'Ask to keep it offline' }).click();
+    await page.waitForFunction(() => /^(yes: kept|no: the browser declined)/.test(document.getElementById('persisted')?.textContent ?? ''));
+    const granted = await page.evaluate(() => navigator.storage.persisted());
+    expect(await page.getByTestId('persisted').getAttribute('data-persisted')).toBe(String(granted));
+    expect(await text(page, 'persisted')).toMatch(granted ? /^yes/ : /^no: the browser declined/);
+    expect(await page.getByRole('button', { name: 'Ask to keep it offline' }).isDisabled()).toBe(granted);
     await page.close();
   }, 60_000);
 
@@ -201,6 +295,33 @@ test('a GuardReasoner trace streams as prose: no separator or answer lines, whol
   await page.close();
 }, 60_000);
 
+// twin-llama-guard-3, not the smaller twin-qwen3: onnxruntime-web's asyncify build (the worker's
+// wasm) has no GatherBlockQuantized kernel, which twin-qwen3's q4 graph (like the real Qwen3
+// export's tied 4-bit embeddings) needs; the plain and jsep builds have it.
+test('a twin picked from the dev server\'s list (twin-llama-guard-3, q4 on wasm) judges a text in the page', async () => {
+  const port = await freePort();
+  stops.push(await servers.dev(port));
+  const page = await openPage(`http://127.0.0.1:${port}/demo/?device=wasm`);
+  const problems = watchProblems(page);
+  await page.getByTestId('model-select').selectOption('twin-llama-guard-3');
+  await page.waitForFunction(
+    () => /^wasm · /.test(document.getElementById('device')?.textContent ?? '') && !(document.getElementById('classify') as HTMLButtonElement).disabled,
+    null,
+    { timeout: 45_000 },
+  );
+  expect(await text(page, 'device')).toBe('wasm · q4');
+  expect(await page.locator('#banner').textContent()).toMatch(/^twin-llama-guard-3 is a test model/);
+  expect(new URL(page.url()).searchParams.get('model')).toBe('twin-llama-guard-3');
+  await page.getByRole('button', { name: 'Japanese · harmful' }).click();
+  expect(await verdict(page)).toBe('harmful');
+  expect(await page.getByTestId('categories').locator('li').allTextContents()).toEqual(['S2 Non-Violent Crimes']);
+  expect(Number(await text(page, 'score'))).toBeGreaterThan(0.5);
+  await page.getByRole('button', { name: 'Japanese · benign' }).click();
+  expect(await verdict(page)).toBe('unharmful');
+  expect(problems).toEqual([]);
+  await page.close();
+}, 90_000);
+
 test('hostile HTML and script in the text stay text: nothing of it runs or renders', async () => {
   const port = await freePort();
   stops.push(await servers.dev(port));
@@ -226,12 +347,28 @@ test('webgpu smoke: ?device=webgpu runs the example on WebGPU', async () => {
   await page.close();
 }, 60_000);
 
+/** The models this origin's OPFS holds, read directly (not through the page's display). */
+function storedModels(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const names: string[] = [];
+    const base = await (await navigator.storage.getDirectory()).getDirectoryHandle('lingoguard-models').catch(() => undefined);
+    if (base) for await (const [name] of (base as unknown as { entries(): AsyncIterable<[string, unknown]> }).entries()) names.push(name);
+    return names;
+  });
+}
+
+test('the scripted answer the demo streams is the designed one that turns harmful midway', () => {
+  expect(SCRIPTED_ANSWER.prompt).toBe(MIDWAY_HARMFUL.prompt);
+  expect(SCRIPTED_ANSWER.sentences.slice(0, 3)).toEqual(MIDWAY_HARMFUL.sentences);
+  expect(SCRIPTED_ANSWER.harmful).toBe(2);
+});
+
 /** Opens the page and waits until its model is loaded. */
 async function openPage(url: string): Promise<Page> {
   const page = await context.newPage();
   await page.goto(url);
   try {
-    await page.waitForFunction(() => !(document.getElementById('classify') as HTMLButtonElement).disabled, null, { timeout: 30_000 });
+    await page.waitForFunction(() => !(document.getElementById('classify') as HTMLButtonElement).disabled, null, { timeout: 45_000 });
   } catch (error) {
     const state = await page.evaluate(() => ['status', 'device', 'progress-text'].map((id) => document.getElementById(id)?.textContent));
     throw new Error(`The model did not load at ${url}: ${state.join(' | ')}`, { cause: error });

@@ -61,7 +61,7 @@ describe('lingoguard eval on fixture-consistentguard', () => {
     expect(new Set(predictions.map((p) => p.label))).toEqual(new Set(['harmful', 'unharmful']));
 
     const csv = lines(join(out, 'table.csv'));
-    expect(csv[0]).toBe('model,source,set,lang,n,f1,precision,recall,accuracy,unknown_share');
+    expect(csv[0]).toBe('model,source,set,lang,n,f1,precision,recall,accuracy,unknown_share,mode,tokens_decoded,tokens_fed,reasoned_share');
     expect(csv.filter((l) => l.startsWith('fixture-consistentguard,this run,openai_moderation,'))).toHaveLength(6);
     expect(csv.filter((l) => l.includes('Table 1'))).toHaveLength(36);
 

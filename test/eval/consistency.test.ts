@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agreementWithEnglish, caoPairs, textsByKey } from '../../src/eval/consistency.js';
+import { agreementWithEnglish, caoPairs, inputsByKey } from '../../src/eval/consistency.js';
 import type { GoldLabel } from '../../src/eval/data.js';
 import type { Prediction } from '../../src/eval/run.js';
 import type { Label } from '../../src/types.js';
@@ -33,11 +33,14 @@ describe('cross-lingual consistency', () => {
   });
 
   it('CAO pairs: right in English, wrong elsewhere, with a completion to reject', () => {
-    const texts = textsByKey(PREDICTIONS.map((p) => ({ ...p, text: `text ${p.lang} ${p.id}` })));
-    const pairs = caoPairs(PREDICTIONS, (key) => `<prompt>${texts(key)}</prompt>`);
+    const inputs = inputsByKey(PREDICTIONS.map((p) => ({ ...p, text: `text ${p.lang} ${p.id}`, ...(p.lang === 'bn' ? { response: 'answer' } : {}) })));
+    const pairs = caoPairs(PREDICTIONS, (key) => {
+      const { prompt, response } = inputs(key);
+      return `<prompt>${prompt}</prompt>${response === undefined ? '' : `<response>${response}</response>`}`;
+    });
     expect(pairs).toEqual([
       { prompt: '<prompt>text fr 2</prompt>', chosen: 'en:2:harmful', rejected: 'fr:2:unharmful', anchor_prompt: '<prompt>text en 2</prompt>', anchor_completion: 'en:2:harmful' },
-      { prompt: '<prompt>text bn 2</prompt>', chosen: 'en:2:harmful', rejected: 'bn:2:unknown', anchor_prompt: '<prompt>text en 2</prompt>', anchor_completion: 'en:2:harmful' },
+      { prompt: '<prompt>text bn 2</prompt><response>answer</response>', chosen: 'en:2:harmful', rejected: 'bn:2:unknown', anchor_prompt: '<prompt>text en 2</prompt>', anchor_completion: 'en:2:harmful' },
     ]);
   });
 });

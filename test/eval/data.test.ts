@@ -42,6 +42,20 @@ describe('benchmark files', () => {
     expect(file?.problems.every((p) => p.source === 'demo_en.jsonl')).toBe(true);
   });
 
+  it('a row with a response is a response-moderation item; an empty response is a bad row', () => {
+    const text = [
+      row({ id: 'r', text: 'How do I fix a drain?', response: 'Build a bomb.', label: 'harmful' }),
+      row({ id: 'e', text: 'How do I fix a drain?', response: '', label: 'unharmful' }),
+      row({ id: 'n', text: 'How do I fix a drain?', response: 5, label: 'unharmful' }),
+    ].join('\n');
+    const file = parseBenchmarkFile('answers_en.jsonl', text);
+    expect(file?.items).toEqual([{ id: 'r', dataset: 'answers', lang: 'en', text: 'How do I fix a drain?', response: 'Build a bomb.', gold: 'harmful' }]);
+    expect(file?.problems.map((p) => [p.line, p.message])).toEqual([
+      [2, expect.stringMatching(/^response: /)],
+      [3, expect.stringMatching(/^response: /)],
+    ]);
+  });
+
   it('selects sets, languages and the first N items, item by item across languages', () => {
     const file = (dataset: string, lang: string, ids: string[]): BenchmarkFile => ({
       dataset,

@@ -78,20 +78,27 @@ test('the tarball holds the built package, the wasm assets, and no tests or data
     'dist/src/react.js',
     'dist/src/react.d.ts',
     'dist/worker/entry.js',
+    'dist/worker/shared-entry.js',
     'dist/worker/ort-wasm-simd-threaded.asyncify.wasm',
     'dist/worker/ort-wasm-simd-threaded.asyncify.mjs',
+    'dist/worker/ort-wasm-simd-threaded.wasm',
+    'dist/worker/ort-wasm-simd-threaded.mjs',
     'models/manifests/fixture-consistentguard.json',
   ]) {
     expect(paths).toContain(expected);
   }
   const unwanted = paths.filter((path) => /^(test|demo|bench|scripts|src|worker|models\/(fixtures|build))\/|^dist\/demo\/|toxic|\.jsonl$/i.test(path));
   expect(unwanted).toEqual([]);
-  expect(packed.size).toBeLessThan(10_000_000); // bytes, compressed: the wasm is most of it
+  expect(packed.size).toBeLessThan(14_000_000); // bytes, compressed: the two wasm builds are most of it (10.8 MB measured)
 });
 
 test('the app built from the tarball classifies in Chromium, with everything served by the app', async () => {
   const assets = await readdir(join(work, 'app', 'dist', 'assets'));
+  // Both onnxruntime builds: asyncify for WebGPU, the plain one for wasm (worker/ort-files.ts).
   expect(assets.some((name) => /^ort-wasm-simd-threaded\.asyncify-.*\.wasm$/.test(name))).toBe(true);
+  expect(assets.some((name) => /^ort-wasm-simd-threaded-.*\.wasm$/.test(name))).toBe(true);
+  // The shared worker (createGuard({ share: true })) is bundled beside the dedicated one.
+  expect(assets.some((name) => /^shared-entry-.*\.js$/.test(name))).toBe(true);
 
   const port = await freePort();
   preview = spawn(join(work, 'app', 'node_modules', '.bin', 'vite'), ['preview', '--port', String(port), '--strictPort'], {
@@ -126,10 +133,13 @@ test('the app built from the tarball classifies in Chromium, with everything ser
   expect(JSON.parse(out ?? '{}')).toMatchObject({
     info: { model: 'fixture-consistentguard', device: 'wasm' },
     labels: ['harmful', 'unharmful'],
+    paths: ['fast', 'fast', 'reasoned'],
     categories: ['S2'],
   });
-  // The worker fetched the wasm from the app's own build output; nothing left the origin.
-  expect(requests.some((url) => new URL(url).pathname.match(/^\/assets\/ort-wasm-simd-threaded\.asyncify-.*\.wasm$/))).toBe(true);
+  // The worker fetched the wasm device's build (only that one) from the app's own build
+  // output; nothing left the origin.
+  const wasmFiles = requests.map((url) => new URL(url).pathname).filter((path) => path.endsWith('.wasm'));
+  expect(wasmFiles).toEqual([expect.stringMatching(/^\/assets\/ort-wasm-simd-threaded-.*\.wasm$/)]);
   expect(requests.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith('data:') && !url.startsWith('blob:'))).toEqual([]);
 }, 120_000);
 

@@ -45,12 +45,12 @@ async function fixtureManifest(): Promise<{ files: { path: string; sha256?: stri
 
 test('a worker terminated mid-call: WorkerCrashedError within a second, then a fresh worker', async () => {
   const { guard, workers } = await open({ model: 'fixture-runaway', device: 'wasm', warmUp: false }, 'fault');
-  const pending = guard.classify('forever', { maxNewTokens: 100_000 });
+  const pending = guard.classify('forever', { mode: 'full', maxNewTokens: 100_000 });
   await new Promise((resolve) => setTimeout(resolve, 200));
   const since = performance.now();
   workers[0]?.terminate(); // no event fires for this: the lifeline lock tells
   await rejectsWithin(pending, ['worker-crashed'], since);
-  expect((await guard.classify('again', { maxNewTokens: 4 })).timings.generatedTokens).toBe(4);
+  expect((await guard.classify('again', { mode: 'full', maxNewTokens: 4 })).timings.generatedTokens).toBe(4);
   expect(workers).toHaveLength(2);
 });
 
@@ -67,13 +67,13 @@ test('a poisoned session: a typed backend error, and the next call runs in a fre
 test('a lost GPU device fails the call, typed, and the next call gets a fresh worker', async () => {
   const { guard, workers } = await open({ model: 'fixture-runaway', device: 'webgpu', warmUp: false }, 'fault');
   expect(guard.info.device).toBe('webgpu');
-  const pending = guard.classify('forever', { maxNewTokens: 100_000 });
+  const pending = guard.classify('forever', { mode: 'full', maxNewTokens: 100_000 });
   await new Promise((resolve) => setTimeout(resolve, 300));
   const since = performance.now();
   workers[0]?.postMessage({ loseDevice: true });
   // The loss reaches the call either as the worker's crash or as ORT's own failure mid-run.
   await rejectsWithin(pending, ['worker-crashed', 'backend-unavailable'], since);
-  expect((await guard.classify('again', { maxNewTokens: 2 })).timings.generatedTokens).toBe(2);
+  expect((await guard.classify('again', { mode: 'full', maxNewTokens: 2 })).timings.generatedTokens).toBe(2);
   expect(workers).toHaveLength(2);
 });
 
@@ -95,7 +95,9 @@ test('a wrong hash is an IntegrityError naming the file; missing files are a Mod
   const error = await rejectsWithin(open({ model: tampered, device: 'wasm', dtype: 'fp32' }), ['integrity']);
   expect((error as { details: unknown }).details).toMatchObject({ file: 'onnx/model.onnx', expected: wrong });
 
-  const missing = { ...manifest, source: { kind: 'local', path: 'models/no-such-folder' } };
+  // An id of its own: under the fixture's id its verified files are in storage already, and
+  // would load from there wherever the source points (they are kept offline).
+  const missing = { ...manifest, id: 'fixture-missing', source: { kind: 'local', path: 'models/no-such-folder' } };
   const notFound = await rejectsWithin(open({ model: missing, device: 'wasm' }), ['model-load-failed']);
   expect((notFound as { details: { file?: string } }).details.file).toBe('config.json');
   // The intact model still loads (its cache entry, dropped on the mismatch, is fetched afresh).
@@ -105,15 +107,15 @@ test('a wrong hash is an IntegrityError naming the file; missing files are a Mod
 
 test('a call timeout stops the generation: the next call is answered within a second', async () => {
   const { guard } = await open({ model: 'fixture-runaway', device: 'wasm', warmUp: false });
-  await rejectsWithin(guard.classify('forever', { maxNewTokens: 100_000, timeoutMs: 300 }), ['timed-out']);
+  await rejectsWithin(guard.classify('forever', { mode: 'full', maxNewTokens: 100_000, timeoutMs: 300 }), ['timed-out']);
   const started = performance.now();
-  expect((await guard.classify('again', { maxNewTokens: 4 })).timings.generatedTokens).toBe(4);
+  expect((await guard.classify('again', { mode: 'full', maxNewTokens: 4 })).timings.generatedTokens).toBe(4);
   expect(performance.now() - started).toBeLessThan(1_000);
 });
 
 test('dispose during calls rejects them all with AbortedError within a second', async () => {
   const guard = await createGuard({ model: 'fixture-runaway', device: 'wasm', warmUp: false });
-  const pending = [1, 2, 3].map(() => guard.classify('forever', { maxNewTokens: 100_000 }));
+  const pending = [1, 2, 3].map(() => guard.classify('forever', { mode: 'full', maxNewTokens: 100_000 }));
   await new Promise((resolve) => setTimeout(resolve, 200));
   const since = performance.now();
   const disposed = guard.dispose();

@@ -118,11 +118,11 @@ describe('calls', () => {
   test('a call timeout stops the generation: the next call is answered within a second', async () => {
     const guard = await createGuard({ model: 'fixture-runaway', warmUp: false });
     try {
-      const { error, ms } = await failure(() => guard.classify('anything', { maxNewTokens: 100_000, timeoutMs: 300 }));
+      const { error, ms } = await failure(() => guard.classify('anything', { mode: 'full', maxNewTokens: 100_000, timeoutMs: 300 }));
       expect(isGuardError(error, 'timed-out'), String(error)).toBe(true);
       expect(ms).toBeLessThan(1_000);
       const started = performance.now();
-      expect((await guard.classify('again', { maxNewTokens: 5 })).timings.generatedTokens).toBe(5);
+      expect((await guard.classify('again', { mode: 'full', maxNewTokens: 5 })).timings.generatedTokens).toBe(5);
       expect(performance.now() - started).toBeLessThan(1_000);
     } finally {
       await guard.dispose();
@@ -131,7 +131,7 @@ describe('calls', () => {
 
   test('dispose during calls rejects every pending call with AbortedError, at once', async () => {
     const guard = await createGuard({ model: 'fixture-runaway', warmUp: false });
-    const pending = [1, 2, 3].map(() => guard.classify('forever', { maxNewTokens: 100_000 }).catch((e: unknown) => e));
+    const pending = [1, 2, 3].map(() => guard.classify('forever', { mode: 'full', maxNewTokens: 100_000 }).catch((e: unknown) => e));
     await new Promise((resolve) => setTimeout(resolve, 100));
     const started = performance.now();
     await guard.dispose();

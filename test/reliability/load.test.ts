@@ -31,7 +31,7 @@ test('1,000 calls leave nothing behind on a long-lived connection (no per-call l
       return never.catch(onRejected);
     },
   });
-  const verdict = { label: 'harmful', categories: [], reasoning: '', language: { code: 'en', script: 'Latn', confidence: 1 }, model: 'x', timings: { totalMs: 1 }, raw: '' } as const;
+  const verdict = { label: 'harmful', categories: [], reasoning: '', language: { code: 'en', script: 'Latn', confidence: 1 }, model: 'x', timings: { totalMs: 1 }, raw: '', path: 'fast' } as const;
   const guard = await openGuard(() => ({
     dead,
     load: async () => ({ model: 'x', family: 'consistentguard', testModel: true, reasoningModel: true, device: 'cpu', dtype: 'fp32', contextLength: 16, loadMs: 0 }),

@@ -39,6 +39,15 @@ describe('chooseBackend', () => {
     expect(isGuardError(error, 'backend-unavailable')).toBe(true);
   });
 
+  test('the CPU (Node, wasm) runs an f16 dtype asked for by name, and never picks one', () => {
+    expect(chooseBackend({ requested: 'auto', dtype: 'q4f16', available: ALL, gpu: NO_GPU, isNode: true })).toEqual({ device: 'cpu', dtype: 'q4f16' });
+    expect(chooseBackend({ requested: 'auto', available: ALL, gpu: NO_GPU, isNode: true }).dtype).toBe('q4');
+    // onnxruntime-web's plain build (the worker's on wasm) has the float16 CPU kernels.
+    expect(choose('wasm', HARDWARE, 'q4f16')).toEqual({ device: 'wasm', dtype: 'q4f16' });
+    expect(choose('wasm', HARDWARE)).toEqual({ device: 'wasm', dtype: 'q4' });
+    expect(choose('auto', SOFTWARE)).toMatchObject({ device: 'wasm', dtype: 'q4' });
+  });
+
   test('Node runs on the CPU whatever was asked, and says so when something else was', () => {
     expect(chooseBackend({ requested: 'auto', available: ALL, gpu: NO_GPU, isNode: true })).toEqual({ device: 'cpu', dtype: 'q4' });
     expect(chooseBackend({ requested: 'webgpu', available: ALL, gpu: NO_GPU, isNode: true }).fallback).toMatch(/not available in Node/);

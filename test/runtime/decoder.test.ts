@@ -44,7 +44,7 @@ describe.each(TWINS.flatMap((twin) => (['q4f16', 'fp32'] as const).map((dtype) =
 
     test('a score in both modes, where the verdict word starts; fast mode agrees with full mode', async () => {
       for (const text of INPUTS) {
-        const full = await guard.classify(text);
+        const full = await guard.classify(text, { mode: 'full' });
         const fast = await guard.classify(text, { mode: 'fast' });
         expect(full.label).not.toBe('unknown');
         expect(fast.label).toBe(full.label);
@@ -58,41 +58,49 @@ describe.each(TWINS.flatMap((twin) => (['q4f16', 'fp32'] as const).map((dtype) =
       }
     });
 
-    test('fast mode is one pass over the uncached tokens and the opening, plus the verdict words\' tokens', async () => {
+    test('fast mode is one pass over the uncached tokens and the opening, plus one side pass for the word it writes', async () => {
       const format = getFormat(family);
       const opening = format.verdict.fastOpening?.('prompt') ?? '';
       const openingIds = tokenizer.encode(opening, { add_special_tokens: false });
-      // Every spelling of each word after the opening, as the tokenizer splits it there: all
-      // but its last token must be fed, one side pass per spelling of several tokens.
-      const before = tokenizer.encode(opening, { add_special_tokens: false });
-      const spellings = new Set<string>();
-      for (const word of [...format.verdict.words.harmful, ...format.verdict.words.unharmful]) {
-        for (const variant of /\s$/.test(opening) ? [word] : [word, ` ${word}`]) {
-          spellings.add(tokenizer.encode(opening + variant, { add_special_tokens: false }).slice(before.length).join(','));
-        }
-      }
-      const multi = [...spellings].map((s) => s.split(',').length).filter((n) => n > 1);
-      const wordTokens = multi.reduce((sum, n) => sum + n - 1, 0);
+      let multiToken = 0;
       for (const text of INPUTS) {
         const fast = await guard.classify(text, { mode: 'fast' });
         const { promptTokens = 0, cachedTokens = 0 } = fast.timings;
         expect(cachedTokens).toBeGreaterThan(50);
-        expect(fast.timings.forwardTokens).toBe(promptTokens - cachedTokens + openingIds.length + wordTokens);
-        expect(fast.timings.forwardPasses).toBe(1 + multi.length);
         expect(fast.raw.startsWith(opening)).toBe(true);
+        // The word as the tokenizer splits it after the opening: all but its last token are
+        // fed in one side pass. The twins are confident, so the other word's first token is
+        // improbable and its spellings get no side pass (SKIPPED_SHARE in verdict-score.ts).
+        const word = tokenizer.encode(fast.raw, { add_special_tokens: false }).slice(openingIds.length);
+        const side = word.length > 1 ? 1 : 0;
+        if (side) multiToken += 1;
+        expect(fast.timings.forwardTokens).toBe(promptTokens - cachedTokens + openingIds.length + word.length - 1);
+        expect(fast.timings.forwardPasses).toBe(1 + side);
       }
-      if (family === 'consistentguard') expect(wordTokens).toBeGreaterThan(0); // Qwen3 splits both words after `<judge>`
+      if (family === 'consistentguard') expect(multiToken).toBe(INPUTS.length); // Qwen3 splits both words after `<judge>`
     });
 
     test('the prefix cache (a float16 KV cache in q4f16) gives the same tokens and score as computing it', async () => {
       for (const text of INPUTS.slice(0, 2)) {
-        const cached = await guard.classify(text);
-        const computed = await guard.classify(text, { usePrefixCache: false });
+        const cached = await guard.classify(text, { mode: 'full' });
+        const computed = await guard.classify(text, { mode: 'full', usePrefixCache: false });
         expect(cached.raw).toBe(computed.raw);
         expect(cached.score).toBeCloseTo(computed.score ?? Number.NaN, 4);
         expect(cached.timings.cachedTokens).toBeGreaterThan(50);
         expect(computed.timings.cachedTokens).toBe(0);
       }
+    });
+
+    // Llama Guard names the role it judges in its header: each mode has its own cached instruction.
+    test('response moderation hits the prefix cache too, with the same tokens as without', async () => {
+      const input = { prompt: 'How do I build a bomb at home?', response: 'First, buy these parts and build a bomb.' };
+      const cached = await guard.classify(input, { mode: 'full' });
+      const computed = await guard.classify(input, { mode: 'full', usePrefixCache: false });
+      expect(cached.timings.cachedTokens).toBeGreaterThan(50);
+      expect(computed.timings.cachedTokens).toBe(0);
+      expect(cached.raw).toBe(computed.raw);
+      expect(cached.label).toBe(computed.label);
+      expect(cached.score).toBeCloseTo(computed.score ?? Number.NaN, 4);
     });
 
     test('a long input is prefilled in chunks through the KV cache, with the same verdict as a short one', async () => {
@@ -113,10 +121,12 @@ describe.each(TWINS.flatMap((twin) => (['q4f16', 'fp32'] as const).map((dtype) =
 );
 
 describe('end tokens', () => {
-  test.each([...TWINS.map((t) => ({ model: t.model, end: [...t.end] })), { model: 'fixture-consistentguard', end: [480] }])(
+  // The fixture's vocabulary is designed (its ids move when it grows): its one end token is `<|endoftext|>`.
+  test.each([...TWINS.map((t) => ({ model: t.model, end: [...t.end] as (number | string)[] })), { model: 'fixture-consistentguard', end: ['<|endoftext|>'] }])(
     '$model: every end token of generation_config and config ends generation',
-    async ({ model, end }) => {
+    async ({ model, end: named }) => {
       const tokenizer = await AutoTokenizer.from_pretrained(model);
+      const end = named.map((id) => (typeof id === 'number' ? id : tokenizer.convert_tokens_to_ids([id])[0]!));
       const loaded = await AutoModelForCausalLM.from_pretrained(model, { dtype: 'fp32', device: 'cpu' });
       try {
         const decoder = new Decoder(loaded, (tokenizer as unknown as { eos_token_id?: number }).eos_token_id);
@@ -145,13 +155,13 @@ describe('the loop guard', () => {
     expect(existsSync(new URL('fixture-runaway/onnx/model.onnx', `file://${FIXTURES}`))).toBe(true);
     const guard = await createGuard({ model: 'fixture-runaway', warmUp: false });
     try {
-      const verdict = await guard.classify('hello', { maxNewTokens: 2_000 });
+      const verdict = await guard.classify('hello', { mode: 'full', maxNewTokens: 2_000 });
       expect(verdict.label).toBe('unknown');
       expect(verdict.problem).toMatch(/repeats itself: a cycle of 9 tokens/);
       expect(verdict.timings.generatedTokens).toBe(500);
       expect(verdict.raw).toBe(runawayText(500));
       // A short allowance ends first, and says so.
-      expect((await guard.classify('hello', { maxNewTokens: 40 })).problem).toMatch(/cut off/);
+      expect((await guard.classify('hello', { mode: 'full', maxNewTokens: 40 })).problem).toMatch(/cut off/);
     } finally {
       await guard.dispose();
     }

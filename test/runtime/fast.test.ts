@@ -37,9 +37,9 @@ describe.each(FIXTURES)('$model', ({ model, close, fast: fastOpening, end }) => 
   afterAll(() => guard.dispose());
 
   test('the instruction cache gives the same tokens as computing it, and is used', async () => {
-    for (const text of INPUTS) {
-      const cached = await guard.classify(text);
-      const computed = await guard.classify(text, { usePrefixCache: false });
+    for (const [text, mode] of INPUTS.flatMap((text) => (['full', 'auto'] as const).map((mode) => [text, mode] as const))) {
+      const cached = await guard.classify(text, { mode });
+      const computed = await guard.classify(text, { mode, usePrefixCache: false });
       expect(cached.raw).toBe(computed.raw);
       expect(cached.score).toBeCloseTo(computed.score ?? Number.NaN, 5);
       expect(cached.timings.cachedTokens).toBeGreaterThan(50);
@@ -49,7 +49,7 @@ describe.each(FIXTURES)('$model', ({ model, close, fast: fastOpening, end }) => 
 
   test('generation stops exactly where the verdict is complete', async () => {
     for (const text of INPUTS) {
-      const verdict = await guard.classify(text);
+      const verdict = await guard.classify(text, { mode: 'full' });
       expect(verdict.raw).toMatch(end);
       // Not one token more than the answer's own: re-encoding the text gives the same count
       // (every answer piece is one token of the fixture's vocabulary).
@@ -59,21 +59,21 @@ describe.each(FIXTURES)('$model', ({ model, close, fast: fastOpening, end }) => 
 
   test('a reasoning budget is kept to the token and says the trace was cut', async () => {
     for (const budget of [1, 2, 3]) {
-      const full = await guard.classify(INPUTS[0]);
-      const cut = await guard.classify(INPUTS[0], { maxReasoningTokens: budget });
+      const full = await guard.classify(INPUTS[0], { mode: 'full' });
+      const cut = await guard.classify(INPUTS[0], { mode: 'full', maxReasoningTokens: budget });
       expect(cut.reasoningCut).toBe(true);
       expect(cut.label).toBe(full.label);
       const [trace] = cut.raw.split(close);
       expect(pieceCount(trace ?? '')).toBe(budget);
       expect(full.raw.startsWith(trace ?? '')).toBe(true);
     }
-    const roomy = await guard.classify(INPUTS[0], { maxReasoningTokens: 1000 });
+    const roomy = await guard.classify(INPUTS[0], { mode: 'full', maxReasoningTokens: 1000 });
     expect(roomy.reasoningCut).toBeUndefined();
   });
 
   test('fast mode gives the full mode verdict and score from one forward pass; explain() gives the trace', async () => {
     for (const text of INPUTS) {
-      const full = await guard.classify(text);
+      const full = await guard.classify(text, { mode: 'full' });
       const fast = await guard.classify(text, { mode: 'fast' });
       expect(fast.label).toBe(full.label);
       expect(fast.reasoning).toBe('');
@@ -87,7 +87,7 @@ describe.each(FIXTURES)('$model', ({ model, close, fast: fastOpening, end }) => 
 
   test('the score is a probability that agrees with the label', async () => {
     for (const text of INPUTS) {
-      for (const mode of ['full', 'fast'] as const) {
+      for (const mode of ['full', 'fast', 'auto'] as const) {
         const verdict = await guard.classify(text, { mode });
         expect(verdict.score).toBeGreaterThanOrEqual(0);
         expect(verdict.score).toBeLessThanOrEqual(1);

@@ -38,15 +38,17 @@ describe.each(['webgpu', 'wasm'] as const)('fixture-consistentguard on %s', (dev
     expect(progress.at(-1)).toMatchObject({ status: 'ready' });
     expect(progress.some((e) => e.status === 'total' || e.status === 'file')).toBe(true);
     for (const { text, label, lang } of CASES) {
-      const verdict = await guard.classify(text);
+      const verdict = await guard.classify(text, { mode: 'full' });
       expect({ text, label: verdict.label, lang: verdict.language.code }).toEqual({ text, label, lang });
+      // By default (auto) the same verdict comes from one pass, without a trace.
+      expect(await guard.classify(text)).toMatchObject({ label, path: 'fast', reasoning: '' });
       expect(verdict.reasoning).toMatch(/^[\x20-\x7e]+$/); // the trace is in English
       expect(verdict.categories.map((c) => c.id)).toEqual(label === 'harmful' ? ['S2'] : []);
     }
     // The instruction cache changes no token; fast mode gives the same verdict without a trace.
     for (const { text } of CASES.slice(0, 2)) {
-      const cached = await guard.classify(text);
-      const computed = await guard.classify(text, { usePrefixCache: false });
+      const cached = await guard.classify(text, { mode: 'full' });
+      const computed = await guard.classify(text, { mode: 'full', usePrefixCache: false });
       expect(cached.raw).toBe(computed.raw);
       expect(cached.timings.cachedTokens).toBeGreaterThan(0);
       const fast = await guard.classify(text, { mode: 'fast' });
@@ -71,7 +73,7 @@ test('an f16 dtype on a GPU without shader-f16 falls back, and says why', async 
 test('streams the trace, then the verdict, then done; abort stops a runaway trace', async () => {
   const guard = await open({ model: 'fixture-consistentguard', device: 'wasm' });
   const events: StreamEvent[] = [];
-  for await (const event of guard.stream('Wie kann ich einen Wifi hack machen?')) events.push(event);
+  for await (const event of guard.stream('Wie kann ich einen Wifi hack machen?', { mode: 'full' })) events.push(event);
   const types = events.map((e) => e.type);
   expect(types.at(-1)).toBe('done');
   expect(types.at(-2)).toBe('verdict');
@@ -86,13 +88,13 @@ test('streams the trace, then the verdict, then done; abort stops a runaway trac
   const controller = new AbortController();
   let pieces = 0;
   const error = await (async () => {
-    for await (const event of runaway.stream('anything', { signal: controller.signal, maxNewTokens: 2000 })) {
+    for await (const event of runaway.stream('anything', { mode: 'full', signal: controller.signal, maxNewTokens: 2000 })) {
       if (event.type === 'reasoning' && ++pieces === 5) controller.abort();
     }
   })().catch((e: unknown) => e);
   expect(isGuardError(error, 'aborted')).toBe(true);
   // The worker stopped generating: the next call is served at once.
-  expect((await runaway.classify('x', { maxNewTokens: 8 })).label).toBe('unknown');
+  expect((await runaway.classify('x', { mode: 'full', maxNewTokens: 8 })).label).toBe('unknown');
 });
 
 test('a crashed worker fails its calls with WorkerCrashedError, and the next call starts a fresh one', async () => {
@@ -106,13 +108,13 @@ test('a crashed worker fails its calls with WorkerCrashedError, and the next cal
       return worker;
     },
   });
-  const pending = [guard.classify('one', { maxNewTokens: 3000 }), guard.classify('two', { maxNewTokens: 3000 })];
+  const pending = [guard.classify('one', { mode: 'full', maxNewTokens: 3000 }), guard.classify('two', { mode: 'full', maxNewTokens: 3000 })];
   setTimeout(() => workers[0]?.postMessage({ crash: true }), 200);
   for (const call of pending) {
     const error = await call.catch((e: unknown) => e);
     expect(isGuardError(error, 'worker-crashed'), String(error)).toBe(true);
   }
-  const verdict = await guard.classify('three', { maxNewTokens: 6 });
+  const verdict = await guard.classify('three', { mode: 'full', maxNewTokens: 6 });
   expect(verdict.timings.generatedTokens).toBe(6);
   expect(workers).toHaveLength(2);
 });

@@ -43,7 +43,7 @@ class ScriptedRuntime implements WorkerApi {
     const verdict: Verdict = {
       label: request.input.prompt.includes('bomb') ? 'harmful' : 'unharmful',
       categories: [], reasoning: raw, language: { code: 'en', script: 'Latn', confidence: 1 },
-      model: 'scripted', timings: { totalMs: 1 }, raw,
+      model: 'scripted', timings: { totalMs: 1 }, raw, path: 'reasoned',
     };
     onEvent?.({ type: 'verdict', verdict });
     onEvent?.({ type: 'done', verdict });

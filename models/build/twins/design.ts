@@ -10,21 +10,27 @@
  * - layer 0 attention: two "offset" heads attend exactly one and two positions back (a sum of
  *   cosines over the highest rotary frequencies peaks at that distance) and copy that token's
  *   code into the residual (slots `p1`, `p2`);
- * - layer 0 MLP: one neuron per trigger pattern (up to three tokens, or a token then any
- *   word boundary) writes 1 to `trigger` where the pattern ends;
- * - layer 1 attention: the trigger head (as in the fixtures) sets `flag` to +1 when any
- *   position has `trigger`, else -1;
- * - layer 1 MLP: one neuron per answer trigram (and branch, where the branches differ) replaces
- *   the current token's code by its successor's;
+ * - layer 0 MLP: one neuron per pattern of a feature (up to three tokens; a slot may instead ask
+ *   for a word boundary: the current token begins a word, or the token two back ends one)
+ *   writes ±1 to the feature's detection dimension where the pattern ends;
+ * - layer 1 attention: one head per feature (as the fixtures' trigger head) sets the feature's
+ *   flag to +1 when any position has it, else -1. Features: `trigger` (the trigger list, the
+ *   harmful flag), `unsure` (words the twin is unsure about on purpose), and two a twin uses
+ *   for its own purposes (`marker`, `mode`: e.g. a text only its trace or one mode's
+ *   template holds). Two features share a detection dimension with opposite signs (their
+ *   patterns never end on the same token), and a KV head: each head's key is its own rotary pair;
+ * - layer 1 MLP: one neuron per answer trigram (gated by flags where the successor depends on
+ *   them) replaces the current token's code by its successor's; two neurons at half strength
+ *   write half of each of two successors, which makes the twin unsure on purpose;
  * - the tied LM head reads only the code dimensions (final norm weight 0 elsewhere): the
  *   successor's own embedding gets the largest logit.
  *
  * Residual layout (hidden 64; two 32-wide quantization blocks):
  * - block 0: `const` 7, `one` 1, the current token's code (16), its filler (4 when it has no
- *   code, so all norms agree), `bnd` / `nbnd` (4 on one of them: whether the token begins a
- *   new word), `trigger`, `flag`, an `anchor` that is always 0 (its gate weight 7 pins every
- *   block's 4-bit scale to 1, so integer weights are exact), the fillers of `p1`/`p2` and
- *   `p2`'s word-boundary pair;
+ *   code, so all norms agree), `begin` / `end` (±4: whether the token begins a word, and whether
+ *   it ends one, i.e. its last character is not a letter), the two detection dimensions, the
+ *   four flags, an `anchor` that is always 0 (its gate weight 7 pins every block's 4-bit scale
+ *   to 1, so integer weights are exact), the fillers of `p1`/`p2` and `p2`'s `end`;
  * - block 1: the codes of `p1` and `p2`.
  */
 import { CODE, codeOf } from './codes.js';
@@ -35,15 +41,20 @@ export const DIM = {
   one: 1,
   cur: 2, // ..17
   curFiller: 18,
-  curBnd: 19,
-  curNbnd: 20,
-  trigger: 21,
+  curBegin: 19,
+  curEnd: 20,
+  /** Detection of `trigger` (+1) and `unsure` (-1) patterns. */
+  detectA: 21,
   flag: 22,
   anchor: 23,
   p1Filler: 24,
   p2Filler: 25,
-  p2Bnd: 26,
-  p2Nbnd: 27,
+  p2End: 26,
+  /** Detection of `marker` (+1) and `mode` (-1) patterns. */
+  detectB: 27,
+  unsureFlag: 28,
+  markerFlag: 29,
+  modeFlag: 30,
   p1: 32, // ..47
   p2: 48, // ..63
 } as const;
@@ -123,36 +134,57 @@ export interface TwinWeights {
   finalNorm: Float32Array;
 }
 
-/** One slot of a pattern: a token, or any token that begins a word. */
+/** One slot of a pattern: a token, or a word boundary (the current token begins a word; the token two back ends one). */
 export type Slot = { token: number } | 'boundary';
+
+/** What the layer-1 heads flag: see the module doc. */
+export const FEATURES = ['trigger', 'unsure', 'marker', 'mode'] as const;
+
+/** A flagged feature. */
+export type Feature = (typeof FEATURES)[number];
+
+/** Where each feature is detected (dimension, sign) and flagged (dimension, head: KV head and rotary pair). */
+const FEATURE_LAYOUT: Readonly<Record<Feature, { detect: number; sign: 1 | -1; flag: number; kv: number; pair: 0 | 1 }>> = {
+  trigger: { detect: DIM.detectA, sign: 1, flag: DIM.flag, kv: 0, pair: 0 },
+  unsure: { detect: DIM.detectA, sign: -1, flag: DIM.unsureFlag, kv: 0, pair: 1 },
+  marker: { detect: DIM.detectB, sign: 1, flag: DIM.markerFlag, kv: 1, pair: 0 },
+  mode: { detect: DIM.detectB, sign: -1, flag: DIM.modeFlag, kv: 1, pair: 1 },
+};
 
 /** A pattern over the last up to three positions (oldest first; the last slot is the current token). */
 export type Pattern = readonly Slot[];
 
-/** An answer rule: after `context` (three tokens, oldest first), write `next`; `branch` when it depends on the flag. */
+/**
+ * An answer rule: after `context` (one to three tokens, oldest first), write `next`. Its neuron's
+ * pre-activation, in units of the neuron gain, is the context match minus its maximum, plus
+ * `gate`'s weights times the flags (±1), plus `offset`: 4 fires it, 2 fires it at half strength,
+ * -4 or less keeps it off. Without `gate` it always fires on its context (offset 4).
+ */
 export interface AnswerRule {
-  context: readonly [number, number, number];
+  context: readonly number[];
   next: number;
-  branch?: 'harmful' | 'unharmful';
+  gate?: Partial<Record<Feature, number>>;
+  offset?: number;
 }
 
 /** What the design needs. */
 export interface TwinDesignInput {
   shape: TwinShape;
-  triggerPatterns: readonly Pattern[];
+  /** The patterns of each feature the twin flags (`trigger` at least). */
+  features: Partial<Record<Feature, readonly Pattern[]>>;
   rules: readonly AnswerRule[];
   /** Whether a token begins a word (space, punctuation, digit, newline, special token). */
-  isBoundary: (id: number) => boolean;
+  begins: (id: number) => boolean;
+  /** Whether a token ends a word (its last character is not a letter or mark; special tokens). */
+  ends: (id: number) => boolean;
 }
 
 const C = 7;
 const V = 4;
 /** Gain of every designed neuron: a neuron that matches has pre-activation 4 * U, one that does not at most -4 * U. */
 const U = 5;
-/** Every slot that matches adds 16 (code · code, or V * V on a boundary dimension weighted 4). */
+/** Every slot that matches adds 16 (code · code, or ±V on a boundary dimension weighted ±4: -16 when it does not). */
 const SLOT = 16;
-/** Flag weight of a branch rule: ±4 on a flag of ±1. */
-const FLAG_WEIGHT = 4;
 /** Sharpness of the offset heads (q_norm weight × k_norm weight). */
 const OFFSET_SHARPNESS = 25;
 /** Rotary pairs the offset heads use (the highest frequencies). */
@@ -172,7 +204,7 @@ export function assignCodes(ids: Iterable<number>): Map<number, Int8Array> {
 }
 
 /** Squared norm of every token's embedding (the same for all by construction). */
-const EMBED_SQ = C * C + 1 + SLOT + V * V;
+const EMBED_SQ = C * C + 1 + SLOT + 2 * V * V;
 /** Squared norm of a slot copied into `p1` (code or filler) and `p2` (code or filler, boundary pair). */
 const P1_SQ = SLOT;
 const P2_SQ = SLOT + V * V;
@@ -186,17 +218,19 @@ function rms(sq: number, d: number, eps: number): number {
 function biasWeights(theta: number): { c: number; one: number } {
   const c = Math.min(7, Math.floor(theta / C));
   const one = theta - c * C;
-  if (!Number.isInteger(theta) || one > 7) throw new Error(`threshold ${theta} cannot be written exactly`);
+  if (!Number.isInteger(theta) || one > 7 || one < 0) throw new Error(`threshold ${theta} cannot be written exactly`);
   return { c: -c, one: -one };
 }
 
 /** Designs the weights. @throws when the layout cannot hold the design. */
 export function designTwin(input: TwinDesignInput, codes: ReadonlyMap<number, Int8Array>): TwinWeights {
-  const { shape, isBoundary } = input;
+  const { shape } = input;
   const { vocabSize: n, hidden: d, headDim: hd, heads, kvHeads, intermediate: f } = shape;
   const eps = shape.rmsNormEps;
-  if (2 > heads || heads % kvHeads !== 0 || heads / kvHeads < 2) throw new Error('need two query heads on the first KV head');
-  const neurons = input.triggerPatterns.length + input.rules.length;
+  if (kvHeads < 2 || heads % kvHeads !== 0 || heads / kvHeads < 2) throw new Error('need two KV heads with two query heads each');
+  const used = FEATURES.filter((feature) => input.features[feature] !== undefined);
+  const detectors = used.flatMap((feature) => (input.features[feature] ?? []).map((pattern) => ({ feature, pattern })));
+  const neurons = detectors.length + input.rules.length;
   if (neurons > f) throw new Error(`intermediate ${f} is too small for ${neurons} neurons`);
 
   // Embeddings (also the LM head).
@@ -208,14 +242,15 @@ export function designTwin(input: TwinDesignInput, codes: ReadonlyMap<number, In
     const code = codes.get(id);
     if (code === undefined) embed[row + DIM.curFiller] = V;
     else for (let i = 0; i < CODE; i++) embed[row + DIM.cur + i] = code[i] as number;
-    embed[row + (isBoundary(id) ? DIM.curBnd : DIM.curNbnd)] = V;
+    embed[row + DIM.curBegin] = input.begins(id) ? V : -V;
+    embed[row + DIM.curEnd] = input.ends(id) ? V : -V;
   }
 
   // Norm weights that make each RMSNorm the identity on designed states.
   const identity = (sq: number): Float32Array => new Float32Array(d).fill(rms(sq, d, eps));
   const sq0 = EMBED_SQ;
   const sq1 = EMBED_SQ + P1_SQ + P2_SQ; // after the offset heads
-  const sq2 = sq1 + 1; // after the flag
+  const sq2 = sq1 + used.length; // after the flags
 
   const layer = (): TwinLayer => ({
     inputNorm: new Float32Array(d),
@@ -256,14 +291,14 @@ export function designTwin(input: TwinDesignInput, codes: ReadonlyMap<number, In
     l0.qNorm.fill(Math.sqrt(OFFSET_SHARPNESS));
     l0.kNorm.fill(Math.sqrt(OFFSET_SHARPNESS));
   }
-  // Value: the current token's code and filler, and its boundary pair (for p2).
-  const copy = [...Array.from({ length: CODE }, (_, i) => DIM.cur + i), DIM.curFiller, DIM.curBnd, DIM.curNbnd];
+  // Value: the current token's code and filler, and whether it ends a word (for p2).
+  const copy = [...Array.from({ length: CODE }, (_, i) => DIM.cur + i), DIM.curFiller, DIM.curEnd];
   copy.forEach((dim, i) => {
     l0.v[i * d + dim] = 1;
   });
-  // Output: head 0's copy to p1 (code, filler), head 1's to p2 (code, filler, boundary pair).
+  // Output: head 0's copy to p1 (code, filler), head 1's to p2 (code, filler, end).
   const p1Dims = [...Array.from({ length: CODE }, (_, i) => DIM.p1 + i), DIM.p1Filler];
-  const p2Dims = [...Array.from({ length: CODE }, (_, i) => DIM.p2 + i), DIM.p2Filler, DIM.p2Bnd, DIM.p2Nbnd];
+  const p2Dims = [...Array.from({ length: CODE }, (_, i) => DIM.p2 + i), DIM.p2Filler, DIM.p2End];
   p1Dims.forEach((dim, i) => {
     l0.o[dim * heads * hd + (0 * hd + i)] = 1;
   });
@@ -271,11 +306,12 @@ export function designTwin(input: TwinDesignInput, codes: ReadonlyMap<number, In
     l0.o[dim * heads * hd + (1 * hd + i)] = 1;
   });
 
-  // Gate rows read three slots; the slot of position -k sits in these dims.
+  // Gate rows read three slots; the slot of position -k sits in these dims (a boundary two
+  // back is the end of that token's word, on the current token the beginning of its own).
   const slotDims = [
-    { code: DIM.p2, bnd: DIM.p2Bnd },
+    { code: DIM.p2, bnd: DIM.p2End },
     { code: DIM.p1, bnd: -1 },
-    { code: DIM.cur, bnd: DIM.curBnd },
+    { code: DIM.cur, bnd: DIM.curBegin },
   ] as const;
   const writePattern = (gate: Float32Array, row: number, pattern: Pattern): number => {
     const offset = slotDims.length - pattern.length;
@@ -283,7 +319,7 @@ export function designTwin(input: TwinDesignInput, codes: ReadonlyMap<number, In
       const dims = slotDims[offset + i] as (typeof slotDims)[number];
       if (slot === 'boundary') {
         if (dims.bnd < 0) throw new Error('a word boundary can only be tested on the current token or two back');
-        gate[row * d + dims.bnd] = U * (SLOT / V / V) * V; // weight 4U on a value of 4: 16U
+        gate[row * d + dims.bnd] = U * (SLOT / V); // weight 4U on a value of ±4: ±16U
       } else {
         const code = codes.get(slot.token);
         if (code === undefined) throw new Error(`token ${slot.token} has no code`);
@@ -301,48 +337,60 @@ export function designTwin(input: TwinDesignInput, codes: ReadonlyMap<number, In
   // Each neuron that fires outputs SiLU(4U) ≈ 4U; `up` is 1 everywhere (const / 7).
   const fired = 4 * U;
 
-  // Layer 0 MLP: trigger detectors.
-  input.triggerPatterns.forEach((pattern, row) => {
+  // Layer 0 MLP: feature detectors.
+  detectors.forEach(({ feature, pattern }, row) => {
     const slots = writePattern(l0.gate, row, pattern);
     setBias(l0.gate, row, SLOT * slots - 4);
     l0.up[row * d + DIM.const] = 1 / C;
-    l0.down[DIM.trigger * f + row] = 1 / fired;
+    const { detect, sign } = FEATURE_LAYOUT[feature];
+    l0.down[detect * f + row] = sign / fired;
   });
   // Scale-anchor rows: every row of gate has the 7U anchor, so unused rows are zero (exact).
 
-  // Layer 1: the trigger head (query head 0, KV head 0).
+  // Layer 1: one head per feature; its KV head's key holds the feature's detection (with its
+  // sign) in the feature's own low-frequency rotary pair, its query reads `const` there.
   const l1 = layer();
   l1.inputNorm = identity(sq1);
   l1.postNorm = identity(sq2);
-  const lowPair = half - 1;
+  const group = heads / kvHeads;
+  const pairOf = (pair: 0 | 1): number => half - 1 - pair;
   // Without norms the raw score is q·k / sqrt(hd): gains sqrt(TRIGGER_SCORE * sqrt(hd)) on both.
-  const triggerGain = shape.qkNorm ? 1 : Math.sqrt(TRIGGER_SCORE * Math.sqrt(hd));
-  l1.q[lowPair * d + DIM.const] = triggerGain / C;
-  l1.k[lowPair * d + DIM.trigger] = triggerGain;
+  const gain = shape.qkNorm ? 1 : Math.sqrt(TRIGGER_SCORE * Math.sqrt(hd));
   if (shape.qkNorm) {
-    // Normalized single-entry vectors have size sqrt(hd); the score is their product / sqrt(hd).
-    const gain = Math.sqrt(TRIGGER_SCORE / Math.sqrt(hd));
-    l1.qNorm.fill(gain);
-    l1.kNorm.fill(gain);
+    // Normalized, a query has one entry of size sqrt(hd) and a key two of size sqrt(hd / 2)
+    // (both pairs of its KV head read the same detection): the score is their product / sqrt(hd).
+    const normGain = Math.sqrt(TRIGGER_SCORE / Math.sqrt(hd / 2));
+    l1.qNorm.fill(normGain);
+    l1.kNorm.fill(normGain);
   }
-  // Value +1 on a trigger position (2 * trigger - one), -1 elsewhere; the anchor pins the scale.
-  l1.v[0 * d + DIM.trigger] = 2;
-  l1.v[0 * d + DIM.one] = -1;
-  l1.v[0 * d + DIM.anchor] = 7;
-  l1.o[DIM.flag * heads * hd + 0] = 1;
+  for (const feature of FEATURES) {
+    // Every key pair is written, used or not, so that the normalized keys are alike in every twin.
+    const { detect, sign, flag, kv, pair } = FEATURE_LAYOUT[feature];
+    l1.k[(kv * hd + pairOf(pair)) * d + detect] = sign * gain;
+    if (!used.includes(feature)) continue;
+    const head = kv * group + pair;
+    l1.q[(head * hd + pairOf(pair)) * d + DIM.const] = gain / C;
+    // Value row `pair` of the KV head: +1 on the feature's positions (2 * sign * detect - one),
+    // -1 elsewhere; the anchor pins the scale.
+    const row = (kv * hd + pair) * d;
+    l1.v[row + detect] = 2 * sign;
+    l1.v[row + DIM.one] = -1;
+    l1.v[row + DIM.anchor] = 7;
+    l1.o[flag * heads * hd + head * hd + pair] = 1;
+  }
 
   // Layer 1 MLP: answer rules.
   input.rules.forEach((rule, row) => {
     const pattern: Pattern = rule.context.map((token) => ({ token }));
-    writePattern(l1.gate, row, pattern);
-    if (rule.branch === undefined) {
-      setBias(l1.gate, row, SLOT * 3 - 4);
-    } else {
-      l1.gate[row * d + DIM.flag] = U * (rule.branch === 'harmful' ? FLAG_WEIGHT : -FLAG_WEIGHT);
-      setBias(l1.gate, row, SLOT * 3);
+    const slots = writePattern(l1.gate, row, pattern);
+    for (const [feature, weight] of Object.entries(rule.gate ?? {}) as [Feature, number][]) {
+      if (!used.includes(feature)) throw new Error(`a rule reads the ${feature} flag, which the twin does not flag`);
+      if (!Number.isInteger(weight) || Math.abs(weight) > 7) throw new Error(`flag weight ${weight} cannot be written exactly`);
+      l1.gate[row * d + FEATURE_LAYOUT[feature].flag] = U * weight;
     }
+    setBias(l1.gate, row, SLOT * slots - (rule.offset ?? (rule.gate === undefined ? 4 : 0)));
     l1.up[row * d + DIM.const] = 1 / C;
-    const from = codes.get(rule.context[2]) as Int8Array;
+    const from = codes.get(rule.context.at(-1) as number) as Int8Array;
     const to = codes.get(rule.next);
     if (to === undefined) throw new Error(`token ${rule.next} has no code`);
     for (let c = 0; c < CODE; c++) l1.down[(DIM.cur + c) * f + row] = ((to[c] as number) - (from[c] as number)) / fired;

@@ -4,6 +4,7 @@
  * `main.ts` builds each one into `models/fixtures/<id>/` with its manifest.
  */
 import { TRIGGERS } from '../lexicon.js';
+export { MIDWAY_HARMFUL, UNSURE_TEXTS, UNSURE_WORDS } from '../lexicon.js';
 import { manifestFiles, type FixtureManifest } from '../manifest.js';
 import { buildGuardReasonerTwin, GUARDREASONER_TWIN } from './guardreasoner.js';
 import { buildLlamaGuard3Twin, LLAMA_GUARD_3_TWIN } from './llama-guard-3.js';

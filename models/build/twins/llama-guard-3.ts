@@ -3,21 +3,24 @@
  * the Llama 3.2 tokenizer with Llama Guard 3's own chat template, a `llama` config with fewer
  * KV heads than query heads and an untied lm_head, Llama 3's three end tokens, the Optimum
  * graph in fp32, q4 and q4f16 (float32 I/O) — and whose designed weights answer as Llama
- * Guard 3 does: `\n\n` first, then `safe`, or `unsafe` `\n` `S2`, then `<|eot_id|>`, flagging
- * the fixtures' trigger list anywhere in the conversation the template renders (prompt or
- * response mode).
+ * Guard 3 does: `\n\n` first, then `safe`, or `unsafe` `\n` `S2` (`S1,S10` for the violent
+ * triggers), then `<|eot_id|>`, flagging the fixtures' trigger list anywhere in the conversation
+ * the template renders (prompt or response mode). On an unsure word (`knife`) `safe` and
+ * `unsafe` are about equally likely (the tie broken towards `safe`): Llama Guard writes no
+ * trace, so its one-pass score is all there is.
  */
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { getFormat, modelInput } from '../../../src/common/formats/index.js';
 import { chatTemplateRenderer } from '../../../src/common/formats/render.js';
 import { LLAMA_GUARD_3_CHAT_TEMPLATE } from '../../../src/common/formats/templates.js';
 import type { ModerationInput } from '../../../src/types.js';
-import type { TwinShape } from './design.js';
+import { TRIGGERS, UNSURE_WORDS } from '../lexicon.js';
+import type { AnswerRule, Pattern, TwinShape } from './design.js';
 import { buildLlamaTwinOnnx } from './llama-graph.js';
 import { llama32TokenizerFiles } from './llama-tokenizer.js';
 import { TWIN_DTYPES, type TwinDtype } from './qwen3-graph.js';
-import { designVariant, jsonFile as json, selfCheckVariant, tokenizerOf, twinReadme, type DesignedTwin, type TwinVariant } from './variant.js';
-import type { AnswerSequence, Branch } from './vocabulary.js';
+import { designVariant, jsonFile as json, selfCheckVariant, tokenizerOf, twinReadme, type DesignedTwin, type HalfPair, type TwinVariant } from './variant.js';
+import { answerRulesOf, triggerPatterns, unsureAt, withMarkerAnswer, type AnswerSequence, type Branch } from './vocabulary.js';
 
 /** What the twin mirrors. */
 export const LLAMA_GUARD_3_TWIN = {
@@ -27,11 +30,17 @@ export const LLAMA_GUARD_3_TWIN = {
   family: 'llamaguard3',
   contextLength: 8192,
   description:
-    'TEST MODEL: a keyword matcher built by lingoguard for its tests, never a safeguard. Files laid out like onnx-community/Llama-Guard-3-1B (Optimum graph with plain ONNX ops, rotary from position_ids, KV heads repeated in the graph, untied 4-bit lm_head, float32 KV cache and logits in every dtype, logits for every position, the Llama 3.2 tokenizer with Llama Guard 3\u2019s chat template); answers as Llama Guard 3 does (\\n\\n, then safe, or unsafe and S2) when the conversation holds a word of the fixtures\u2019 multilingual trigger list.',
+    'TEST MODEL: a keyword matcher built by lingoguard for its tests, never a safeguard. Files laid out like onnx-community/Llama-Guard-3-1B (Optimum graph with plain ONNX ops, rotary from position_ids, KV heads repeated in the graph, untied 4-bit lm_head, float32 KV cache and logits in every dtype, logits for every position, the Llama 3.2 tokenizer with Llama Guard 3\u2019s chat template); answers as Llama Guard 3 does (\\n\\n, then safe, or unsafe and S2, or S1,S10 for kill) when the conversation holds a word of the fixtures\u2019 multilingual trigger list; about as likely safe as unsafe on the word knife.',
 } as const;
 
-/** The generated text of each branch (after the prompt; the end token follows). */
-export const LLAMA_GUARD_3_TWIN_ANSWERS = { harmful: '\n\nunsafe\nS2', unharmful: '\n\nsafe' } as const;
+/**
+ * The generated text of each branch (after the prompt; the end token follows), and the
+ * answer to the violent triggers (`kill`), which names two categories.
+ */
+export const LLAMA_GUARD_3_TWIN_ANSWERS = { harmful: '\n\nunsafe\nS2', unharmful: '\n\nsafe', violent: '\n\nunsafe\nS1,S10' } as const;
+
+/** The triggers answered with {@link LLAMA_GUARD_3_TWIN_ANSWERS}.violent. */
+export const VIOLENT_TRIGGERS = TRIGGERS.filter((t) => t.text === 'kill');
 
 /** Llama 3 ids: BOS, and the three end tokens of generation_config (`<|end_of_text|>`, `<|eom_id|>`, `<|eot_id|>`). */
 export const LLAMA3_IDS = { bos: 128_000, endOfText: 128_001, eom: 128_008, eot: 128_009 } as const;
@@ -84,6 +93,39 @@ function answerSequences(tokenizer: PreTrainedTokenizer): AnswerSequence[] {
   }));
 }
 
+/**
+ * The features beside the trigger list: the unsure words (Llama Guard writes no trace, so its
+ * one-pass score stays unsure), and the violent triggers as the marker of the second answer.
+ */
+function features(tokenizer: PreTrainedTokenizer, bytesOf: (id: number) => Uint8Array): { unsure: Pattern[]; marker: Pattern[] } {
+  return { unsure: triggerPatterns(tokenizer, bytesOf, UNSURE_WORDS), marker: triggerPatterns(tokenizer, bytesOf, VIOLENT_TRIGGERS) };
+}
+
+/** The verdict word's context (the prompt's end and `\n\n`) and the first tokens of `unsafe` and `safe`. */
+function verdictTokens(tokenizer: PreTrainedTokenizer): { context: number[]; harmful: number; unharmful: number } {
+  const encode = (text: string): number[] => tokenizer.encode(text, { add_special_tokens: false });
+  const tail = llamaGuard3PromptIds(tokenizer, { prompt: 'x' }).slice(-2);
+  const [blank, harmful] = encode(LLAMA_GUARD_3_TWIN_ANSWERS.harmful) as [number, number];
+  const [, unharmful] = encode(LLAMA_GUARD_3_TWIN_ANSWERS.unharmful) as [number, number];
+  return { context: [...tail, blank], harmful, unharmful };
+}
+
+/** The unsure verdict, and the violent triggers' answer. */
+function adjustRules(rules: AnswerRule[], tokenizer: PreTrainedTokenizer): AnswerRule[] {
+  const encode = (text: string): number[] => tokenizer.encode(text, { add_special_tokens: false });
+  const tail = llamaGuard3PromptIds(tokenizer, { prompt: 'x' }).slice(-3);
+  const violent = answerRulesOf([{ sequence: [...tail, ...encode(LLAMA_GUARD_3_TWIN_ANSWERS.violent), LLAMA3_IDS.eot], from: 2, branch: 'harmful' }]);
+  // The verdict word is the same in both harmful answers: only what follows `unsafe` differs.
+  const after = violent.filter((r) => r.context.at(-1) !== verdictTokens(tokenizer).context[2]);
+  return withMarkerAnswer(unsureAt(rules, verdictTokens(tokenizer).context, false), after);
+}
+
+/** The unsure verdict's two words, the tie broken towards the unharmful one. */
+function halfPairs(tokenizer: PreTrainedTokenizer): HalfPair[] {
+  const { context, harmful, unharmful } = verdictTokens(tokenizer);
+  return [{ a: harmful, b: unharmful, follows: context[2] as number, tieBreak: 4 }];
+}
+
 /** Llama 3's generation_config end tokens. */
 export const LLAMA3_ENDS: readonly number[] = [LLAMA3_IDS.endOfText, LLAMA3_IDS.eom, LLAMA3_IDS.eot];
 
@@ -93,9 +135,14 @@ const LLAMA_GUARD_3_VARIANT: TwinVariant = {
   tokenizerFiles: llamaGuard3TokenizerFiles,
   promptIds: llamaGuard3PromptIds,
   answerSequences,
+  features,
+  adjustRules,
+  halfPairs,
   selfChecks: [
     { input: { prompt: 'Our team won the hackathon.' }, answer: LLAMA_GUARD_3_TWIN_ANSWERS.unharmful },
     { input: { prompt: 'Comment pirater un compte ?' }, answer: LLAMA_GUARD_3_TWIN_ANSWERS.harmful },
+    { input: { prompt: 'मेरा नया अलबम सुनो' }, answer: LLAMA_GUARD_3_TWIN_ANSWERS.unharmful, designOnly: true },
+    { input: { prompt: 'I will kill you.' }, answer: LLAMA_GUARD_3_TWIN_ANSWERS.violent, designOnly: true },
     { input: { prompt: 'How do I bake bread?', response: 'First, build a bomb.' }, answer: LLAMA_GUARD_3_TWIN_ANSWERS.harmful },
   ],
   answerEnd: LLAMA3_IDS.eot,

@@ -3,18 +3,22 @@
  * preset's weights) — the real Qwen3 tokenizer files, a Qwen3 config with grouped-query
  * attention and head_dim != hidden / heads, tied embeddings, the genai-builder graph in fp32,
  * q4 and q4f16 — and whose designed weights speak the ConsistentGuard format in the real
- * Qwen3 token sequences, flagging the fixtures' trigger list.
+ * Qwen3 token sequences, flagging the fixtures' trigger list. Unsure on purpose of the unsure
+ * words (`knife`): right after the fast opening `</think>\n<judge>` the first tokens of
+ * `harmful` and `unharmful` are about equally likely; once its unharmful trace is written
+ * (its `ordinary request` is the marker) the verdict is surely `unharmful`.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { encodePrompt } from '../../../src/common/formats/encode.js';
 import { getFormat } from '../../../src/common/formats/index.js';
-import type { TwinShape } from './design.js';
+import { UNSURE_WORDS } from '../lexicon.js';
+import type { AnswerRule, Pattern, TwinShape } from './design.js';
 import { buildQwen3Onnx, TWIN_DTYPES, type TwinDtype } from './qwen3-graph.js';
 import { argmax } from './reference.js';
-import { designVariant, jsonFile as json, selfCheckVariant, tokenizerOf, twinReadme, type DesignedTwin, type TwinVariant } from './variant.js';
-import type { AnswerSequence, Branch } from './vocabulary.js';
+import { designVariant, jsonFile as json, selfCheckVariant, tokenizerOf, twinReadme, type DesignedTwin, type HalfPair, type TwinVariant } from './variant.js';
+import { triggerPatterns, unsureAt, type AnswerSequence, type Branch } from './vocabulary.js';
 
 /** What the twin mirrors. */
 export const QWEN3_TWIN = {
@@ -24,7 +28,7 @@ export const QWEN3_TWIN = {
   family: 'consistentguard',
   contextLength: 8192,
   description:
-    'TEST MODEL: a keyword matcher built by lingoguard for its tests, never a safeguard. Files laid out like onnx-community/Qwen3-0.6B-ONNX (genai-builder graph with GroupQueryAttention, tied 4-bit embeddings, the real Qwen3 tokenizer, float16 KV cache and logits in q4f16, logits for every position); speaks the ConsistentGuard format in real Qwen3 tokens: harmful (S2) when the text holds a word of the fixtures\u2019 multilingual trigger list, unharmful otherwise.',
+    'TEST MODEL: a keyword matcher built by lingoguard for its tests, never a safeguard. Files laid out like onnx-community/Qwen3-0.6B-ONNX (genai-builder graph with GroupQueryAttention, tied 4-bit embeddings, the real Qwen3 tokenizer, float16 KV cache and logits in q4f16, logits for every position); speaks the ConsistentGuard format in real Qwen3 tokens: harmful (S2) when the text holds a word of the fixtures\u2019 multilingual trigger list, unharmful otherwise; on the word knife its one-pass verdict score is about 0.5, and its reasoned verdict unharmful.',
 } as const;
 
 /** The answer text of each branch (the fixtures' ConsistentGuard answer). */
@@ -99,6 +103,38 @@ function answerSequences(tokenizer: PreTrainedTokenizer): AnswerSequence[] {
   return sequences;
 }
 
+/** The text of the unharmful trace whose writing makes the twin sure about an unsure word. */
+const REASONED_MARKER = ' ordinary request';
+
+/**
+ * The features beside the trigger list: the unsure words, and the marker of the written
+ * unharmful trace (so the verdict after a reasoned trace is sure, the one-pass verdict not).
+ */
+function features(tokenizer: PreTrainedTokenizer, bytesOf: (id: number) => Uint8Array): { unsure: Pattern[]; marker: Pattern[] } {
+  const marker = tokenizer.encode(REASONED_MARKER, { add_special_tokens: false });
+  if (!QWEN3_TWIN_ANSWERS.unharmful.includes(REASONED_MARKER) || marker.length > 3) throw new Error('the reasoned marker must be a short part of the unharmful trace');
+  return { unsure: triggerPatterns(tokenizer, bytesOf, UNSURE_WORDS), marker: [marker.map((token) => ({ token }))] };
+}
+
+/** The verdict word's context (the end of `<judge>`) and the first tokens of its two words. */
+function verdictTokens(tokenizer: PreTrainedTokenizer): { context: number[]; harmful: number; unharmful: number } {
+  const encode = (text: string): number[] => tokenizer.encode(text, { add_special_tokens: false });
+  const opening = encode('<judge>');
+  const first = (word: string) => encode(`<judge>${word}`)[opening.length] as number;
+  return { context: opening.slice(-3), harmful: first('harmful'), unharmful: first('unharmful') };
+}
+
+/** The twin is unsure of a text with an unsure word until its unharmful trace is written. */
+function adjustRules(rules: AnswerRule[], tokenizer: PreTrainedTokenizer): AnswerRule[] {
+  return unsureAt(rules, verdictTokens(tokenizer).context, true);
+}
+
+/** The unsure verdict's two words, the tie broken towards the unharmful one. */
+function halfPairs(tokenizer: PreTrainedTokenizer): HalfPair[] {
+  const { context, harmful, unharmful } = verdictTokens(tokenizer);
+  return [{ a: harmful, b: unharmful, follows: context[2] as number, tieBreak: 4 }];
+}
+
 /** Qwen3's generation_config end tokens, in its order. */
 export const QWEN3_ENDS: readonly number[] = [QWEN3_IDS.imEnd, QWEN3_IDS.endoftext];
 
@@ -109,9 +145,15 @@ const QWEN3_VARIANT: TwinVariant = {
   tokenizerFiles: qwen3TokenizerFiles,
   promptIds: qwen3PromptIds,
   answerSequences,
+  features,
+  adjustRules,
+  halfPairs,
   selfChecks: [
     { input: { prompt: 'Our team won the hackathon.' }, answer: QWEN3_TWIN_ANSWERS.unharmful },
     { input: { prompt: 'Comment pirater un compte ?' }, answer: QWEN3_TWIN_ANSWERS.harmful },
+    // Unsure in one pass, sure once reasoned: the full answer is the unharmful one.
+    { input: { prompt: 'Pass me the knife, please.' }, answer: QWEN3_TWIN_ANSWERS.unharmful, designOnly: true },
+    { input: { prompt: 'Where is the knife? I want to kill him.' }, answer: QWEN3_TWIN_ANSWERS.harmful, designOnly: true },
   ],
   answerEnd: QWEN3_IDS.imEnd,
   ends: QWEN3_ENDS,

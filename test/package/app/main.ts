@@ -11,7 +11,14 @@ async function run() {
   try {
     const harmful = await guard.classify("How do I hack my neighbour's wifi?");
     const benign = await guard.classify('What skills does a good nurse need?');
-    return { info: guard.info, labels: [harmful.label, benign.label], categories: harmful.categories.map((c) => c.id) };
+    // The default (auto) judged both in one pass; the trace and categories come from explain().
+    const explained = await guard.explain("How do I hack my neighbour's wifi?");
+    return {
+      info: guard.info,
+      labels: [harmful.label, benign.label],
+      paths: [harmful.path, benign.path, explained.path],
+      categories: explained.categories.map((c) => c.id),
+    };
   } finally {
     await guard.dispose();
   }

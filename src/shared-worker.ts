@@ -1,0 +1,92 @@
+/**
+ * The tab's side of the shared guard worker (issue 14): tabs of one origin that ask for the same
+ * model configuration connect to one SharedWorker, named after that configuration, so the model
+ * is downloaded, loaded and held in memory once. Where it cannot be shared, the guard runs in
+ * a dedicated worker and `guard.info.sharing` says why.
+ */
+import { DEFAULT_MODEL } from './common/constants.js';
+import { endpointConnection, type EndpointLifecycle } from './connection.js';
+import { WorkerCrashedError } from './errors.js';
+import { LIFELINE, type Connection, type LifelineMessage } from './protocol.js';
+import type { GuardOptions } from './guard.js';
+
+/** Why this page cannot share a worker with its other tabs, or `undefined` when it can. */
+export function sharingUnavailable(): string | undefined {
+  if (typeof SharedWorker === 'undefined') return 'this browser has no SharedWorker (Chrome for Android, for one)';
+  // Without Web Locks the worker cannot learn that a tab closed, and would hold its calls forever.
+  if (!(globalThis.navigator as Navigator | undefined)?.locks) return 'no Web Locks here (an insecure context?)';
+  return undefined;
+}
+
+/**
+ * The shared worker's name: everything that changes what it runs. A tab that asks for another
+ * model, device or dtype gets a worker of its own.
+ */
+export function sharedWorkerName(options: GuardOptions): string {
+  const { model, device, dtype, localModelRoot, remoteHost, wasmPaths } = options;
+  return `lingoguard ${JSON.stringify([model ?? DEFAULT_MODEL, device ?? 'auto', dtype ?? null, localModelRoot ?? null, remoteHost ?? null, wasmPaths ?? null])}`;
+}
+
+/** A connection to the shared worker `worker`, holding this tab's place in it while it lives. */
+export function sharedConnection(worker: SharedWorker): Connection {
+  const port = worker.port;
+  port.start();
+  const connection = endpointConnection(port, sharedLifecycle(worker, holdTab(port)));
+  return {
+    ...connection,
+    dead: connection.dead,
+    load: async (request, onProgress) => {
+      const info = await connection.load(request, onProgress);
+      return { ...info, sharing: { ...info.sharing, shared: true } };
+    },
+  };
+}
+
+/**
+ * Takes a lock for as long as this tab keeps the connection, then tells the worker its name:
+ * the worker queues on it, and is granted it when the tab closed or let go. Returns the release.
+ */
+function holdTab(port: MessagePort): () => void {
+  const name = `lingoguard-tab-${crypto.randomUUID()}`;
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  void navigator.locks.request(name, () => {
+    port.postMessage({ [LIFELINE.tab]: name });
+    return held;
+  });
+  return release;
+}
+
+/**
+ * Watches the shared worker: an error reported on it, an unreadable message, or its end (the
+ * lifeline lock it holds for this tab is released) means it is gone. Terminating leaves the
+ * worker to the other tabs: this tab only lets go of its port and its lock.
+ */
+function sharedLifecycle(worker: SharedWorker, releaseTab: () => void): EndpointLifecycle {
+  const port = worker.port;
+  return {
+    watch(onDeath) {
+      const name = `lingoguard-lifeline-${crypto.randomUUID()}`;
+      const onHeld = (event: MessageEvent) => {
+        if ((event.data as LifelineMessage | null)?.[LIFELINE.held] !== name) return;
+        port.removeEventListener('message', onHeld);
+        void navigator.locks.request(name, () => onDeath(new WorkerCrashedError('The shared guard worker ended (killed by the browser).')));
+      };
+      port.addEventListener('message', onHeld);
+      port.postMessage({ [LIFELINE.hold]: name });
+      worker.addEventListener('error', (event) => {
+        event.preventDefault();
+        onDeath(new WorkerCrashedError(`The shared guard worker failed: ${(event as ErrorEvent).message || 'it could not start'}`));
+      });
+      port.addEventListener('messageerror', () => {
+        onDeath(new WorkerCrashedError('The shared guard worker sent a message that could not be read.'));
+      });
+    },
+    terminate() {
+      releaseTab();
+      port.close();
+    },
+  };
+}

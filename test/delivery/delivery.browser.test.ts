@@ -1,0 +1,148 @@
+/**
+ * Model delivery in real Chromium against a local server that counts what it sends: one
+ * verified download into OPFS, resumed after a dropped connection or a closed worker, restarted
+ * without Range support, nothing stored from a corrupt or truncated file, a typed error before
+ * a download that will not fit; and a guard that reads its verified files from storage.
+ */
+import { commands } from 'vitest/browser';
+import { afterEach, beforeAll, expect, test } from 'vitest';
+import { createGuard, isGuardError, modelStorage, type ModelManifest } from '../../src/index.js';
+import { parseManifest } from '../../src/common/manifest.js';
+import { setStorageEstimateForTests } from '../../src/common/storage.js';
+import { verifyModelFiles } from '../../worker/integrity.js';
+import { resolveSource } from '../../worker/model-source.js';
+
+let server: { url: string; size: number; sha256: string };
+
+beforeAll(async () => {
+  server = await commands.deliveryStart();
+});
+afterEach(async () => {
+  setStorageEstimateForTests(undefined);
+  await commands.deliveryReset();
+});
+
+/** A one-file manifest for the server's generated file, under a model id of the test's own. */
+async function bigModel(id: string): Promise<ModelManifest> {
+  await modelStorage.remove(id);
+  return parseManifest({
+    id,
+    name: id,
+    family: 'consistentguard',
+    reasoningModel: true,
+    source: { kind: 'url', url: `${server.url}big/` },
+    dtypes: ['fp32'],
+    files: [{ path: 'onnx/model.onnx', bytes: server.size, sha256: server.sha256 }],
+    contextLength: 64,
+    license: 'MIT',
+  });
+}
+
+const deliver = (manifest: ModelManifest) => verifyModelFiles(manifest, resolveSource(manifest, { localModelRoot: '/' }), 'fp32');
+const stored = async (id: string) => (await modelStorage.list()).find((model) => model.model === id);
+const failure = (call: Promise<unknown>) => call.then(() => new Error('resolved, expected a rejection'), (error: unknown) => error);
+
+test('a connection dropped mid-download resumes with Range: stored whole, served about once', async () => {
+  const manifest = await bigModel('delivery-drop');
+  await commands.deliveryMode({ bytesPerSecond: 16 * 1024 * 1024, dropAfter: Math.floor(server.size * 0.6) });
+  await deliver(manifest);
+  const { bytes, requests } = await commands.deliveryStats();
+  expect(requests.filter((line) => line.startsWith('GET'))).toEqual(['GET /big/onnx/model.onnx', expect.stringMatching(/^GET \/big\/onnx\/model\.onnx bytes=\d+-$/)]);
+  expect(bytes).toBeLessThanOrEqual(server.size * 1.05);
+  expect(await stored('delivery-drop')).toEqual({ model: 'delivery-drop', bytes: server.size, files: ['onnx/model.onnx'], partialBytes: 0 });
+  // Whole: the next load takes it from storage.
+  await commands.deliveryReset();
+  await deliver(manifest);
+  expect((await commands.deliveryStats()).requests).toEqual([]);
+});
+
+test('a worker ended mid-download (a closed tab): the next load resumes from the stored parts', async () => {
+  const manifest = await bigModel('delivery-closed');
+  // The server goes quiet at 60 %: the worker is ended once it has all of that, mid-download.
+  const cut = Math.floor(server.size * 0.6);
+  await commands.deliveryMode({ bytesPerSecond: 16 * 1024 * 1024, stallAfter: cut });
+  const worker = new Worker(new URL('./download-worker.ts', import.meta.url), { type: 'module' });
+  await new Promise<void>((resolve, reject) => {
+    worker.onmessage = ({ data }: MessageEvent<{ progress?: { loaded: number }; error?: string; done?: boolean }>) => {
+      if (data.error !== undefined || data.done) reject(new Error(data.error ?? 'finished before it was cut'));
+      if ((data.progress?.loaded ?? 0) >= cut) resolve();
+    };
+    worker.postMessage({ manifest, partBytes: 256 * 1024 });
+  });
+  // The worker has stored what it got (a loaded machine hands it chunks of a megabyte or more);
+  // it is ended with the connection open and the last part unstored, as a closed tab would be.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  worker.terminate();
+  const kept = await stored('delivery-closed');
+  expect(kept?.bytes).toBe(0); // nothing whole...
+  expect(kept?.partialBytes).toBeGreaterThan(cut - 4 * 256 * 1024); // ...but all of it except the last part
+  await commands.deliveryMode({ bytesPerSecond: 0 });
+  await deliver(manifest);
+  const { bytes, requests } = await commands.deliveryStats();
+  expect(requests.at(-1)).toMatch(/^GET \/big\/onnx\/model\.onnx bytes=\d+-$/);
+  expect(bytes).toBeLessThanOrEqual(server.size * 1.05);
+  expect((await stored('delivery-closed'))?.bytes).toBe(server.size);
+});
+
+test('a server without Range support: the download starts over and still verifies', async () => {
+  const manifest = await bigModel('delivery-norange');
+  await commands.deliveryMode({ range: false, dropAfter: Math.floor(server.size * 0.5) });
+  await deliver(manifest);
+  const { bytes, requests } = await commands.deliveryStats();
+  expect(requests.filter((line) => line.startsWith('GET'))).toHaveLength(2);
+  expect(bytes).toBeGreaterThan(server.size); // the first half twice: the 200 was read from its start
+  expect((await stored('delivery-norange'))?.bytes).toBe(server.size);
+});
+
+test.each([
+  ['corrupt', { corrupt: true }],
+  ['truncated', { truncate: 4096 }],
+])('a %s file: IntegrityError, nothing stored, and the next load downloads it again', async (_name, fault) => {
+  const manifest = await bigModel('delivery-bad');
+  await commands.deliveryMode(fault);
+  const error = await failure(deliver(manifest));
+  expect(isGuardError(error, 'integrity'), String(error)).toBe(true);
+  expect((error as { details: unknown }).details).toMatchObject({ file: 'onnx/model.onnx', expected: server.sha256 });
+  expect(await stored('delivery-bad')).toBeUndefined();
+  await commands.deliveryReset();
+  await deliver(manifest);
+  expect((await commands.deliveryStats()).bytes).toBe(server.size);
+  expect((await stored('delivery-bad'))?.bytes).toBe(server.size);
+});
+
+test('a quota too small: StorageQuotaError before the download, nothing requested or stored', async () => {
+  const manifest = await bigModel('delivery-quota');
+  setStorageEstimateForTests(async () => ({ usage: 1000, quota: 1000 + Math.floor(server.size / 2) }));
+  const error = await failure(deliver(manifest));
+  expect(isGuardError(error, 'storage-quota'), String(error)).toBe(true);
+  expect((error as { details: unknown }).details).toMatchObject({ model: 'delivery-quota', needed: server.size, available: Math.floor(server.size / 2) });
+  expect(await commands.deliveryStats()).toEqual({ bytes: 0, requests: [] });
+  expect(await stored('delivery-quota')).toBeUndefined();
+});
+
+test('a guard loads its verified files from storage: each fetched once, none on the next load; remove() drops them', async () => {
+  const fixture = (await (await fetch('/models/manifests/fixture-consistentguard.json')).json()) as Record<string, unknown>;
+  const model = { ...fixture, id: 'delivery-fixture', source: { kind: 'url', url: `${server.url}fixture/fixture-consistentguard/` } };
+  await modelStorage.remove('delivery-fixture');
+  const hashed = ['config.json', 'generation_config.json', 'onnx/model.onnx', 'tokenizer.json', 'tokenizer_config.json'];
+  const fetched = async () => (await commands.deliveryStats()).requests.filter((line) => hashed.some((path) => line === `GET /fixture/fixture-consistentguard/${path}`));
+
+  const first = await createGuard({ model, device: 'wasm', dtype: 'fp32', warmUp: false });
+  expect((await first.classify('how to build a bomb')).label).toBe('harmful');
+  await first.dispose();
+  expect((await fetched()).sort()).toEqual(hashed.map((path) => `GET /fixture/fixture-consistentguard/${path}`).sort());
+  const kept = await stored('delivery-fixture');
+  expect(kept?.files).toEqual([...hashed].sort());
+  const before = await modelStorage.estimate();
+  expect(before.models).toBeGreaterThanOrEqual(kept?.bytes ?? Infinity);
+  expect(typeof before.persisted).toBe('boolean');
+
+  await commands.deliveryReset();
+  const second = await createGuard({ model, device: 'wasm', dtype: 'fp32', warmUp: false });
+  expect((await second.classify('what skills does a good nurse need?')).label).toBe('unharmful');
+  await second.dispose();
+  expect(await fetched()).toEqual([]);
+
+  expect(await modelStorage.remove('delivery-fixture')).toBe(true);
+  expect(await stored('delivery-fixture')).toBeUndefined();
+});
