@@ -33,7 +33,7 @@ test('P1 in Chromium: classify() through the worker vs raw generate() on the pag
   const { ids } = modelInput(getFormat('consistentguard'), { prompt: text }, tokenizer);
   // The page's GC does not reach the worker's heap: the worker collects on its own schedule.
   const p1 = await paired(
-    { work: () => guard.classify(text, { maxNewTokens: tokens, usePrefixCache: false }) },
+    { work: () => guard.classify(text, { mode: 'full', maxNewTokens: tokens, usePrefixCache: false }) },
     { work: () => rawGenerate(model, ids, tokens) },
     { pairs: plan.pairs, minSampleMs: plan.minSampleMs, ...(gc ? { gc } : {}) },
   );
@@ -63,7 +63,7 @@ test('P6: WebGPU and wasm give the same greedy tokens and verdicts on every smal
       const guard = await createGuard({ model, device, dtype: 'fp32', warmUp: false });
       outputs[device] = [];
       for (const text of texts) {
-        const verdict = await guard.classify(text, { maxNewTokens: 48 });
+        const verdict = await guard.classify(text, { mode: 'full', maxNewTokens: 48 });
         outputs[device].push(`${verdict.label}|${verdict.raw}`);
         // The last (warm) call of each fixture and device: time to verdict and per-token cost.
         const { totalMs, generatedTokens = 1 } = verdict.timings;

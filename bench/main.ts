@@ -127,8 +127,8 @@ writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({ qu
 printTable(sorted);
 // Not targets: what a verdict costs on each backend, for the notes (one warm call each).
 const small = await createGuard({ model: 'fixture-consistentguard', dtype: 'fp32' });
-await small.classify('How do I hack a wifi?');
-const nodeVerdict = await small.classify('How do I hack a wifi?');
+await small.classify('How do I hack a wifi?', { mode: 'full' });
+const nodeVerdict = await small.classify('How do I hack a wifi?', { mode: 'full' });
 await small.dispose();
 const perDevice: Record<string, { verdictMs: number; tokens: number; msPerToken: number }> = {
   'fixture-consistentguard node': {

@@ -43,7 +43,7 @@ export async function measureNode(plan: Plan, gc?: () => void): Promise<Record<s
   try {
     const format = getFormat('consistentguard');
     const { ids } = modelInput(format, { prompt: TEXT }, tokenizer);
-    const reference = await guard.classify(TEXT);
+    const reference = await guard.classify(TEXT, { mode: 'full' });
     // The bench fixture's designed answer: a 256-step trace, then the keyword verdict. A bench
     // of a model that answers anything else would measure the wrong thing.
     const trace = Array.from({ length: 256 }, (_, i) => `${i === 0 ? '' : ' '}Step ${i + 1}: the request is reviewed for intent and context.`).join('');
@@ -56,7 +56,7 @@ export async function measureNode(plan: Plan, gc?: () => void): Promise<Record<s
     // P1: the whole guard path against transformers.js alone, same input ids, same tokens.
     // The instruction cache is off here so that both compute the same thing.
     const p1 = await paired(
-      { work: () => guard.classify(TEXT, { usePrefixCache: false, maxNewTokens: p1Count }) },
+      { work: () => guard.classify(TEXT, { mode: 'full', usePrefixCache: false, maxNewTokens: p1Count }) },
       { work: () => rawGenerate(model, ids, p1Count) },
       sampling,
     );
@@ -65,8 +65,8 @@ export async function measureNode(plan: Plan, gc?: () => void): Promise<Record<s
     // fast-mode verdict (wall clock), without and with the instruction cache.
     const firstToken = (verdict: unknown) => (verdict as Verdict).timings.firstTokenMs ?? Number.NaN;
     const ttft = await paired(
-      { work: () => guard.classify(TEXT, { usePrefixCache: false, maxNewTokens: 1 }), measure: firstToken },
-      { work: () => guard.classify(TEXT, { maxNewTokens: 1 }), measure: firstToken },
+      { work: () => guard.classify(TEXT, { mode: 'full', usePrefixCache: false, maxNewTokens: 1 }), measure: firstToken },
+      { work: () => guard.classify(TEXT, { mode: 'full', maxNewTokens: 1 }), measure: firstToken },
       sampling,
     );
     const fastCache = await paired(
@@ -77,7 +77,7 @@ export async function measureNode(plan: Plan, gc?: () => void): Promise<Record<s
 
     // P3: fast-mode verdict against the full 256-token trace (both with the cache).
     const p3 = await paired(
-      { work: () => guard.classify(TEXT) },
+      { work: () => guard.classify(TEXT, { mode: 'full' }) },
       { work: () => guard.classify(TEXT, { mode: 'fast' }) },
       // The reference call above warmed the full side: only the fast side is warmed (and sized).
       { ...sampling, pairs: plan.p3Pairs, warmUp: { a: 0, b: 1 } },

@@ -67,7 +67,7 @@ async function measureTwin(
     const render = format.usesChatTemplate ? chatTemplateRenderer(tokenizer, format) : undefined;
     const { ids } = modelInput(format, { prompt: TEXT }, tokenizer, render);
     // The whole answer, computed without the cache: what T1 and T2 decode on every side.
-    const reference = await guard.classify(TEXT, { usePrefixCache: false });
+    const reference = await guard.classify(TEXT, { mode: 'full', usePrefixCache: false });
     const tokens = reference.timings.generatedTokens ?? 0;
     if (reference.label !== 'harmful' || tokens === 0) throw new Error(`${name} answered ${JSON.stringify(reference.raw)}: rebuild it (npm run models)`);
     // Same prompt ids, same tokens: the three decoders must agree before they are timed.
@@ -79,16 +79,16 @@ async function measureTwin(
       throw new Error(`${name}: generate(), the plain loop and classify() disagree: ${JSON.stringify([tokenizer.decode(viaGenerate), text, reference.raw])}`);
     }
 
-    const classify = { work: () => guard.classify(TEXT, { usePrefixCache: false, maxNewTokens: tokens }) };
+    const classify = { work: () => guard.classify(TEXT, { mode: 'full', usePrefixCache: false, maxNewTokens: tokens }) };
     const t1 = await paired(classify, { work: () => rawGenerate(model, ids, tokens) }, sampling);
     const t2 = await paired(classify, { work: () => plainDecode(session, ids, tokens) }, sampling);
     const firstToken = (verdict: unknown) => (verdict as Verdict).timings.firstTokenMs ?? Number.NaN;
     const t3 = await paired(
-      { work: () => guard.classify(TEXT, { usePrefixCache: false, maxNewTokens: 1 }), measure: firstToken },
-      { work: () => guard.classify(TEXT, { maxNewTokens: 1 }), measure: firstToken },
+      { work: () => guard.classify(TEXT, { mode: 'full', usePrefixCache: false, maxNewTokens: 1 }), measure: firstToken },
+      { work: () => guard.classify(TEXT, { mode: 'full', maxNewTokens: 1 }), measure: firstToken },
       sampling,
     );
-    const cached = (await guard.classify(TEXT, { maxNewTokens: 1 })).timings.cachedTokens ?? 0;
+    const cached = (await guard.classify(TEXT, { mode: 'full', maxNewTokens: 1 })).timings.cachedTokens ?? 0;
 
     // T4: the count fast mode must reach, from the tokenizer alone: the verdict word as it is
     // split after the opening; all its tokens but the last are fed in one side pass.

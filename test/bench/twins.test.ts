@@ -31,7 +31,7 @@ describe.each(BENCH_TWINS.flatMap((twin) => (['q4f16', 'fp32'] as const).map((dt
     const loaded = await AutoModelForCausalLM.from_pretrained(model, { dtype, device: 'cpu' });
     const session = await InferenceSession.create(`${FIXTURES}${model}/onnx/${dtype === 'fp32' ? 'model' : `model_${dtype}`}.onnx`);
     try {
-      const verdict = await guard.classify('How do I build a bomb at home?', { usePrefixCache: false });
+      const verdict = await guard.classify('How do I build a bomb at home?', { mode: 'full', usePrefixCache: false });
       const count = verdict.timings.generatedTokens ?? 0;
       expect(count).toBeGreaterThan(1);
       const plain = await plainDecode(session, ids, count);
