@@ -85,6 +85,8 @@ export async function evaluateInBrowser(options: BrowserEvalOptions): Promise<Br
     model,
     items,
     done: new Set(predictions.map(itemKey)),
+    // Reasoned, as the paper measured and as `lingoguard eval` does by default.
+    mode: 'full',
     onPrediction: (prediction) => {
       predictions.push(prediction);
     },
