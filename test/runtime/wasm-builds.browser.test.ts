@@ -27,7 +27,22 @@ async function ortBinaries(): Promise<string[]> {
   return [...new Set(names.filter((name) => name.startsWith('ort-wasm-simd-threaded') && name.endsWith('.wasm')))];
 }
 
+/**
+ * Forgets the onnxruntime binaries that an earlier guard of this origin left in Cache Storage:
+ * transformers.js keeps them there (`env.useWasmCache`), and a worker that finds them there
+ * fetches nothing, so which build it loaded would not show on the network.
+ */
+async function forgetCachedOrtBinaries(): Promise<void> {
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) {
+      if (request.url.includes('/ort-wasm-simd-threaded')) await cache.delete(request);
+    }
+  }
+}
+
 test('auto without a hardware GPU runs the Qwen3 graph in q4 on wasm, with the plain onnxruntime build', async () => {
+  await forgetCachedOrtBinaries();
   await commands.startNetworkLog();
   guard = await createGuard({ model: 'twin-qwen3', warmUp: false });
   // The reason for wasm is the software adapter, not the dtype: q4 loaded as asked.
