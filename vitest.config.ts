@@ -16,6 +16,9 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/**/*.browser.test.ts', 'node_modules/**'],
           environment: 'node',
+          // Two files at a time on two cores (Vitest's default leaves one core idle): most of a
+          // file's time is single-threaded JavaScript (imports, tokenizers, child processes).
+          maxWorkers: 2,
           testTimeout: 60_000,
           // A `beforeAll` may (re)build a test model when its sources changed: seconds, more on a loaded machine.
           hookTimeout: 180_000,
