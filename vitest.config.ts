@@ -3,6 +3,7 @@ import { playwright } from '@vitest/browser-playwright';
 import { networkLog, startNetworkLog } from './test/browser-commands.js';
 import { twinDesign } from './test/twins/commands.js';
 import { deliveryMode, deliveryReset, deliveryStart, deliveryStats } from './test/delivery/commands.js';
+import { standInInject, standInRequests, standInStart, standInStop } from './test/remote/commands.js';
 
 /** Debian's Chromium: Playwright cannot download its own browser here (see README). */
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -33,7 +34,7 @@ export default defineConfig({
             enabled: true,
             headless: true,
             screenshotFailures: false,
-            commands: { startNetworkLog, networkLog, deliveryStart, deliveryMode, deliveryStats, deliveryReset, twinDesign },
+            commands: { startNetworkLog, networkLog, deliveryStart, deliveryMode, deliveryStats, deliveryReset, twinDesign, standInStart, standInInject, standInRequests, standInStop },
             provider: playwright({
               launchOptions: {
                 executablePath: chromium,

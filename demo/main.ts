@@ -23,6 +23,8 @@ const progress = $<HTMLProgressElement>('progress');
 
 const params = new URLSearchParams(location.search);
 const device = (['webgpu', 'wasm'] as const).find((d) => d === params.get('device')) ?? 'auto';
+/** `?endpoint=http://gpu-box:8000/v1`: the guard runs on that inference server (see the README's recipes). */
+const endpoint = params.get('endpoint') ?? undefined;
 const privacy = privacyPanel({ list: $('requests'), summary: $('privacy-summary'), policy: $('policy') });
 const watchStart = $<HTMLButtonElement>('watch-start');
 const streamed = watchPanel({ start: watchStart, answer: $('answer'), status: $('watch-status') }, () => guard);
@@ -57,7 +59,7 @@ async function load(model: string): Promise<void> {
   void refreshStorage(model);
   let opened: Awaited<ReturnType<typeof openModel>>;
   try {
-    opened = await openModel(model, { device, onProgress, createWorker });
+    opened = await openModel(model, { device, onProgress, createWorker, ...(endpoint === undefined ? {} : { endpoint: { url: endpoint } }) });
   } catch (error) {
     if (ticket !== loads) return;
     setText('device', 'nothing: the model failed to load');
@@ -67,6 +69,7 @@ async function load(model: string): Promise<void> {
   if (ticket !== loads) return void opened.guard.dispose(); // another model was picked meanwhile
   guard = opened.guard;
   const { info } = guard;
+  privacy.runsOn(info.remote);
   selectModel(select, info.model);
   showModel(info, opened.fallback);
   classifyButton.disabled = false;

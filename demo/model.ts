@@ -58,12 +58,14 @@ export function modelFolder(model: string): string {
  */
 export async function openModel(model: string, options: BrowserGuardOptions): Promise<{ guard: Guard; fallback?: string }> {
   try {
-    await checkReachable(model);
+    if (options.endpoint === undefined) await checkReachable(model);
     return { guard: await createGuard({ ...options, model }) };
   } catch (error) {
-    if (model === OFFLINE_MODEL) throw error;
-    const fallback = `Could not load ${model}: ${error instanceof Error ? error.message : String(error)}`;
-    return { guard: await createGuard({ ...options, model: OFFLINE_MODEL }), fallback };
+    if (model === OFFLINE_MODEL && options.endpoint === undefined) throw error;
+    const fallback = `Could not load ${model}${options.endpoint ? ` from ${options.endpoint.url}` : ''}: ${error instanceof Error ? error.message : String(error)}`;
+    // The bundled model runs in this page: never on the server that just failed.
+    const { endpoint: _server, ...inPage } = options;
+    return { guard: await createGuard({ ...inPage, model: OFFLINE_MODEL }), fallback };
   }
 }
 

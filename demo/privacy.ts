@@ -3,6 +3,7 @@
  * left this site, and whether any URL carried a text that was checked. Also shows the page's
  * Content-Security-Policy, which is what actually keeps requests on this site.
  */
+import type { GuardInfo } from '../src/index.js';
 import { isRequestReport, observeRequests, type RequestRecord } from './request-log.js';
 
 /** What the rest of the page tells the panel. */
@@ -11,12 +12,15 @@ export interface PrivacyPanel {
   watchWorker(worker: Worker): void;
   /** Remembers a text that was given to the guard, to look for it in every request. */
   checked(text: string): void;
+  /** Says where the guard runs: `remote` when every checked text is sent to a server. */
+  runsOn(remote: GuardInfo['remote']): void;
 }
 
 /** Starts the panel on the page's elements. */
 export function privacyPanel(elements: { list: HTMLElement; summary: HTMLElement; policy: HTMLElement }): PrivacyPanel {
   const records: RequestRecord[] = [];
   const texts = new Set<string>();
+  let remote: GuardInfo['remote'];
   let scheduled = false;
   const update = (more: RequestRecord[] = []) => {
     records.push(...more);
@@ -24,7 +28,7 @@ export function privacyPanel(elements: { list: HTMLElement; summary: HTMLElement
     scheduled = true;
     setTimeout(() => {
       scheduled = false;
-      render(elements, records, [...texts]);
+      render(elements, records, [...texts], remote);
     }, 50);
   };
   elements.policy.textContent = describePolicy();
@@ -39,10 +43,14 @@ export function privacyPanel(elements: { list: HTMLElement; summary: HTMLElement
       if (text.trim()) texts.add(text.trim());
       update();
     },
+    runsOn(server) {
+      remote = server;
+      update();
+    },
   };
 }
 
-function render(elements: { list: HTMLElement; summary: HTMLElement }, records: RequestRecord[], texts: string[]): void {
+function render(elements: { list: HTMLElement; summary: HTMLElement }, records: RequestRecord[], texts: string[], remote: GuardInfo['remote']): void {
   let elsewhere = 0;
   let carrying = 0;
   const items = records.map((record) => {
@@ -61,7 +69,11 @@ function render(elements: { list: HTMLElement; summary: HTMLElement }, records: 
   elements.list.replaceChildren(...items);
   const fromWorker = records.filter((record) => record.from === 'worker').length;
   const host = location.host;
+  // A remote guard sends every text to its server in a request body (as token ids), which no
+  // URL shows: say so first, and plainly.
+  const server = remote === undefined ? '' : `YOUR TEXT LEAVES THIS PAGE: the guard runs on ${new URL(remote.url).host} (${remote.model}), which receives every text you check. `;
   elements.summary.textContent =
+    server +
     `${records.length} requests (${records.length - fromWorker} by the page, ${fromWorker} by the guard worker): ` +
     `${records.length - elsewhere} to this site (${host}), ${elsewhere} to other hosts. ` +
     (texts.length === 0
@@ -69,7 +81,7 @@ function render(elements: { list: HTMLElement; summary: HTMLElement }, records: 
       : carrying === 0
         ? `None carried any of the ${texts.length} text(s) you checked.`
         : `${carrying} carried a text you checked!`);
-  elements.summary.classList.toggle('alarm', elsewhere > 0 || carrying > 0);
+  elements.summary.classList.toggle('alarm', remote !== undefined || elsewhere > 0 || carrying > 0);
 }
 
 /** Whether `url` holds `text`, plain or URL-encoded. */

@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   integrity: 'integrity',
   storageQuota: 'storage-quota',
   unknownVerdict: 'unknown-verdict',
+  remote: 'remote',
 } as const;
 
 /** One of {@link ERROR_CODES}. */
@@ -140,6 +141,28 @@ export class UnknownVerdictError extends GuardError {
   }
 }
 
+/**
+ * The inference server behind an `endpoint` guard failed the call. `details.reason`:
+ * `unreachable` (nothing answers at the URL), `connection` (dropped before an answer; what
+ * browsers report for both), `http` (an error `status`), `rate-limited` (429, or 503 with
+ * `Retry-After`, past the call's deadline), `malformed` or `cut` (the answer or stream breaks
+ * the completions contract or ends early), `server` (an error event in the stream),
+ * `vocabulary` (a token id the model's tokenizer does not have: another model). `details.url`
+ * is the origin and path, never the key. Never a pass: the call rejects. A call that runs out
+ * of time is a `TimeoutError`, as in-process.
+ */
+export class RemoteError extends GuardError {
+  /** The HTTP status, when the server answered with an error. */
+  readonly status: number | undefined;
+
+  constructor(message: string, options?: GuardErrorOptions) {
+    super(ERROR_CODES.remote, message, options);
+    this.name = 'RemoteError';
+    const status = options?.details?.status;
+    this.status = typeof status === 'number' ? status : undefined;
+  }
+}
+
 const CLASS_BY_CODE: Record<ErrorCode, new (message: string, options?: GuardErrorOptions) => GuardError> = {
   'invalid-input': InvalidInputError,
   'model-load-failed': ModelLoadError,
@@ -151,6 +174,7 @@ const CLASS_BY_CODE: Record<ErrorCode, new (message: string, options?: GuardErro
   integrity: IntegrityError,
   'storage-quota': StorageQuotaError,
   'unknown-verdict': UnknownVerdictError,
+  remote: RemoteError,
 };
 
 const ERROR_NAMES = new Set([
@@ -165,6 +189,7 @@ const ERROR_NAMES = new Set([
   'IntegrityError',
   'StorageQuotaError',
   'UnknownVerdictError',
+  'RemoteError',
 ]);
 
 function isErrorCode(value: unknown): value is ErrorCode {

@@ -23,6 +23,7 @@ import type {
   Confidence,
   DeviceChoice,
   Dtype,
+  EndpointOptions,
   GuardInfo,
   ModerationInput,
   ProgressEvent,
@@ -88,6 +89,18 @@ export interface GuardOptions {
   onControversial?: FailPolicy['onControversial'];
   /** `auto` mode's thresholds for every call of this guard (a call's own `confidence` wins). */
   confidence?: Confidence;
+  /**
+   * Run the model on an OpenAI-compatible inference server (vLLM) instead of here. The
+   * prompt is still built and tokenized here (the model's tokenizer files load from its
+   * source; its weights never do) and sent as token ids to `/v1/completions`; the answer
+   * streams back, is parsed and scored here, and the call rejects with a typed error
+   * (`RemoteError`, `TimeoutError`) when the server fails: never a pass. The server must serve
+   * this model (checked at load against `/v1/models`, and by the manifest's known answers).
+   * `device` and `dtype` do not apply; `guard.info.remote` says where the text goes.
+   * @example
+   * const guard = await createGuard({ model: 'llama-guard-3-1b', endpoint: { url: 'http://gpu-box:8000/v1' } });
+   */
+  endpoint?: EndpointOptions;
 }
 
 /** Options of one call. */
@@ -191,6 +204,7 @@ export async function openGuard(
     ...(options.remoteHost === undefined ? {} : { remoteHost: options.remoteHost }),
     ...(options.wasmPaths === undefined ? {} : { wasmPaths: options.wasmPaths }),
     ...(options.warmUp === undefined ? {} : { warmUp: options.warmUp }),
+    ...(options.endpoint === undefined ? {} : { endpoint: { ...options.endpoint } }),
   };
   const guard = new ConnectedGuard(connect, request, options);
   await guard.start();
@@ -313,6 +327,7 @@ class ConnectedGuard implements Guard {
         ...(watch === undefined ? {} : { watch }),
         ...(options.maxReasoningTokens === undefined ? {} : { maxReasoningTokens: options.maxReasoningTokens }),
         ...(options.usePrefixCache === false ? { usePrefixCache: false } : {}),
+        timeoutMs,
       };
       const relay = onEvent && ((event: StreamEvent) => this.relay(event, onEvent));
       const verdict = await settleFirst(connection.classify(request, relay), {

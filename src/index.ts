@@ -11,7 +11,7 @@ export { createGuard, classify, type BrowserGuardOptions } from './browser.js';
 export type { ClassifyOptions, Guard, GuardOptions } from './guard.js';
 export type { ResponseWatch, WatchCheck, WatchEvent, WatchOptions, WatchResult } from './watch.js';
 export { DEVICES, DEVICE_CHOICES, DTYPES } from './types.js';
-export type { Device, DeviceChoice, Dtype, GuardInfo, ProgressEvent, StreamEvent } from './types.js';
+export type { Device, DeviceChoice, Dtype, EndpointOptions, GuardInfo, ProgressEvent, StreamEvent } from './types.js';
 
 // Verdicts
 export { LABELS, FAMILIES } from './types.js';
@@ -40,6 +40,7 @@ export {
   InvalidInputError,
   ModelLoadError,
   QueueFullError,
+  RemoteError,
   StorageQuotaError,
   TimeoutError,
   UnknownVerdictError,

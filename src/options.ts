@@ -44,6 +44,14 @@ export const GUARD_OPTION_ENTRIES = {
   onUnknown: v.optional(v.picklist(['block', 'allow', 'throw'])),
   onControversial: v.optional(v.picklist(['block', 'allow'])),
   confidence: v.optional(confidence),
+  endpoint: v.optional(
+    v.strictObject({
+      url: v.pipe(v.string(), v.url()),
+      apiKey: v.optional(v.string()),
+      model: v.optional(v.pipe(v.string(), v.minLength(1))),
+      timeoutMs: v.optional(milliseconds),
+    }),
+  ),
 };
 
 const GuardOptionsSchema = v.strictObject(GUARD_OPTION_ENTRIES);

@@ -16,6 +16,7 @@ import type {
   Confidence,
   DeviceChoice,
   Dtype,
+  EndpointOptions,
   GuardInfo,
   ModerationInput,
   ProgressEvent,
@@ -37,6 +38,8 @@ export interface LoadRequest {
   remoteHost?: string;
   /** Run one tiny generation after loading so the first real call is not slow. */
   warmUp?: boolean;
+  /** Run the model on this inference server instead of loading it here. */
+  endpoint?: EndpointOptions;
 }
 
 /** One classification, as sent to the runtime. */
@@ -60,6 +63,12 @@ export interface ClassifyRequest {
    * `final` frees that cache after the check.
    */
   watch?: { id: number; final?: boolean };
+  /**
+   * The call's time limit in ms, from when the runtime receives it. The caller enforces it;
+   * the runtime uses it to give up early on what cannot finish in time (a server's
+   * `Retry-After` longer than the time left).
+   */
+  timeoutMs?: number;
 }
 
 /** What the worker exposes; implemented by `GuardRuntime`. */

@@ -23,8 +23,10 @@ export function sharingUnavailable(): string | undefined {
  * model, device or dtype gets a worker of its own.
  */
 export function sharedWorkerName(options: GuardOptions): string {
-  const { model, device, dtype, localModelRoot, remoteHost, wasmPaths } = options;
-  return `lingoguard ${JSON.stringify([model ?? DEFAULT_MODEL, device ?? 'auto', dtype ?? null, localModelRoot ?? null, remoteHost ?? null, wasmPaths ?? null])}`;
+  const { model, device, dtype, localModelRoot, remoteHost, wasmPaths, endpoint } = options;
+  // An endpoint guard and an in-process one of the same model run different sessions.
+  const server = endpoint === undefined ? null : [endpoint.url, endpoint.model ?? null, endpoint.timeoutMs ?? null, endpoint.apiKey === undefined ? null : 'key'];
+  return `lingoguard ${JSON.stringify([model ?? DEFAULT_MODEL, device ?? 'auto', dtype ?? null, localModelRoot ?? null, remoteHost ?? null, wasmPaths ?? null, server])}`;
 }
 
 /** A connection to the shared worker `worker`, holding this tab's place in it while it lives. */

@@ -224,10 +224,10 @@ export interface GuardInfo {
   testModel: boolean;
   /** Whether the model writes a reasoning trace before its verdict. */
   reasoningModel: boolean;
-  /** Where it runs. */
-  device: Device;
-  /** The weights that run. */
-  dtype: Dtype;
+  /** Where it runs: `remote` for a guard on an inference server (see {@link GuardInfo.remote}). */
+  device: Device | 'remote';
+  /** The weights that run; `remote` when they are the server's, whatever it loaded. */
+  dtype: Dtype | 'remote';
   /** Why the device or dtype differs from what was asked or preferred, when it does. */
   fallback?: string;
   /** The model's context length in tokens. */
@@ -241,6 +241,34 @@ export interface GuardInfo {
    * that worker loaded the model (1 however many tabs share it).
    */
   sharing?: { shared: boolean; reason?: string; tabs?: number; loads?: number };
+  /**
+   * Set when the model runs on an inference server (`createGuard({ endpoint })`): the text
+   * judged leaves this machine for `url`. `notes` say, in words, what differs from running
+   * the model here (what the server receives, what it computes, what is not kept here).
+   */
+  remote?: { url: string; model: string; notes: string[] };
+}
+
+/**
+ * An OpenAI-compatible inference server that runs the model (vLLM's `/v1/completions`):
+ * lingoguard still builds and tokenizes the prompt (the tokenizer files load locally, from
+ * the model's source) and sends token ids, so the server's chat template never applies.
+ */
+export interface EndpointOptions {
+  /** The API's base URL, up to and including `/v1` (e.g. `http://gpu-box:8000/v1`). */
+  url: string;
+  /** Sent as `Authorization: Bearer <apiKey>`; never shown in `info` or errors. */
+  apiKey?: string;
+  /**
+   * The name the server serves the model under (`/v1/models`). By default the first of the
+   * manifest's `upstream.repo`, `mirrors` and `id` that the server lists.
+   */
+  model?: string;
+  /**
+   * Longest wait for the server in one request, in ms: for its answer to start, and between
+   * two chunks of a stream. The call's own `timeoutMs` bounds the whole call. @default 60000
+   */
+  timeoutMs?: number;
 }
 
 /**

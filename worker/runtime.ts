@@ -28,7 +28,9 @@ const KNOWN_ANSWER_ID = -14;
 import { resolveManifest, resolveSource } from './model-source.js';
 import type { ClassifyRequest, LoadRequest, WorkerApi } from '../src/protocol.js';
 import type { ClassifyMode, Device, GuardInfo, ModerationInput, ProgressEvent, StreamEvent, Verdict, VerdictPath } from '../src/types.js';
-import { ModelSession, setOrtWasmPaths, type GenerateOptions, type Generation, type Prefilled, type Work } from './session.js';
+import { ModelSession, setOrtWasmPaths, type GenerateOptions, type Generation, type GuardSession, type Prefilled, type Work } from './session.js';
+import { RemoteSession } from './remote-session.js';
+import type { ResolvedSource } from './model-source.js';
 import { VerdictReader, wholeWordTokens } from './verdict-score.js';
 import { WatchCaches } from './watch.js';
 
@@ -80,7 +82,7 @@ interface Loaded {
   language: LanguageModule;
   manifest: ModelManifest;
   format: GuardFormat;
-  session: ModelSession;
+  session: GuardSession;
   /** The model's own chat template, for families that use one. */
   render?: RenderChatTemplate;
   /** Reads the verdict words' probabilities, for the score and fast mode. */
@@ -112,6 +114,7 @@ export class GuardRuntime implements WorkerApi {
 
   /** @param failed backends that failed the known-answer check in this load (issue 14). */
   async load(request: LoadRequest, onProgress?: (event: ProgressEvent) => void, failed: FailedBackend[] = []): Promise<GuardInfo> {
+    if (request.endpoint) return this.loadRemote(request, request.endpoint, onProgress);
     const started = performance.now();
     const { manifest, folder } = await resolveManifest(request.model, this.platform.readText);
     const gpu = this.platform.isNode ? NO_GPU : await probeGpu();
@@ -175,7 +178,9 @@ export class GuardRuntime implements WorkerApi {
   }
 
   classify(request: ClassifyRequest, onEvent?: (event: StreamEvent) => void): Promise<Verdict> {
-    const run = this.tail.then(() => this.run(request, onEvent));
+    // The caller's clock started when it sent the call: waiting in this queue counts.
+    const deadline = request.timeoutMs === undefined ? undefined : Date.now() + request.timeoutMs;
+    const run = this.tail.then(() => this.run(request, onEvent, deadline));
     this.tail = run.catch(() => undefined);
     return run;
   }
@@ -199,7 +204,7 @@ export class GuardRuntime implements WorkerApi {
     await loaded?.session.dispose();
   }
 
-  private async run(request: ClassifyRequest, onEvent?: (event: StreamEvent) => void): Promise<Verdict> {
+  private async run(request: ClassifyRequest, onEvent?: (event: StreamEvent) => void, deadline?: number): Promise<Verdict> {
     const started = performance.now();
     try {
       if (this.aborted.has(request.id)) throw new AbortedError();
@@ -229,6 +234,7 @@ export class GuardRuntime implements WorkerApi {
           verdict: { opening: loaded.format.verdict.opening(mode), reader: loaded.reader },
           ...(loaded.format.reasoning ? { reasoningClosed: loaded.format.reasoning.isClosed } : {}),
           ...(request.usePrefixCache === false ? { usePrefixCache: false } : {}),
+          ...(deadline === undefined ? {} : { deadline }),
         };
         const trunk = watch ? await this.watches.advance(watch.id, encoded, options) : undefined;
         if (trunk && !trunk.prefilled) throw new AbortedError();
@@ -487,6 +493,78 @@ export class GuardRuntime implements WorkerApi {
       ...(parsed.request === undefined ? {} : { request: parsed.request }),
       ...(parsed.response === undefined ? {} : { response: parsed.response }),
     };
+  }
+
+  /**
+   * Loads a guard whose model runs on an inference server: the manifest and the tokenizer
+   * files come from the model's source as for any model (verified by their hashes; the weights
+   * are neither fetched nor checked), the server must list the model at `/v1/models`, and it
+   * must give the manifest's known answers, or the load fails with `ModelLoadError`: a server
+   * that computes another model never gets to give verdicts.
+   */
+  private async loadRemote(request: LoadRequest, endpoint: NonNullable<LoadRequest['endpoint']>, onProgress?: (event: ProgressEvent) => void): Promise<GuardInfo> {
+    const started = performance.now();
+    const { manifest, folder } = await resolveManifest(request.model, this.platform.readText);
+    const source = resolveSource(manifest, {
+      folder,
+      localModelRoot: request.localModelRoot ?? this.platform.localModelRoot,
+      remoteHost: request.remoteHost,
+    });
+    const tokenizerOnly = { ...manifest, files: manifest.files.filter((file) => !file.path.startsWith('onnx/')) };
+    await verifyModelFiles(tokenizerOnly, source, manifest.dtypes[0]!, onProgress);
+    const config = await this.sourceJson(source, 'config.json');
+    const generation = await this.sourceJson(source, 'generation_config.json');
+    const session = await RemoteSession.load(source, manifest, endpoint, { eos: config?.['eos_token_id'], generationEos: generation?.['eos_token_id'] });
+    const format = getFormat(manifest.family);
+    const host = new URL(session.url).host;
+    const info: GuardInfo = {
+      model: manifest.id,
+      family: manifest.family,
+      testModel: manifest.testModel,
+      reasoningModel: manifest.reasoningModel,
+      device: 'remote',
+      dtype: 'remote',
+      contextLength: manifest.contextLength,
+      loadMs: 0,
+      remote: {
+        url: session.url,
+        model: session.servedModel,
+        notes: [
+          `the text judged is sent to ${host}`,
+          'the prompt is built and tokenized here and sent as token ids: the server\'s chat template and its parsing of special tokens never apply',
+          'no instruction cache is kept here: timings.cachedTokens is 0 (the server may cache prefixes itself), and forwardPasses counts requests',
+          'scores come from the server\'s top-20 logprobs where the verdict word starts, and echoed prompt logprobs for verdict words of several tokens',
+        ],
+      },
+    };
+    const render = format.usesChatTemplate ? chatTemplateRenderer(session.tokenizer, format) : undefined;
+    const reader = new VerdictReader(session.tokenizer, format.verdict.words, wholeWordTokens(session.tokenizer, format.verdict.words));
+    const language = await import('../src/common/language.js');
+    this.loaded = { manifest, format, session, info, reader, language, ...(render ? { render } : {}) };
+    const wrong = await knownAnswerProblem(manifest, (input) => this.run({ id: KNOWN_ANSWER_ID, input, mode: 'fast' }));
+    if (wrong !== undefined) {
+      await this.dispose();
+      throw new ModelLoadError(`The server at ${session.url} does not compute ${manifest.id} as it should (it serves other weights, or computes wrong numbers): ${wrong}.`, {
+        details: { url: session.url, model: manifest.id, served: session.servedModel },
+      });
+    }
+    if (request.warmUp !== false) await this.warmUp();
+    info.loadMs = Math.round(performance.now() - started);
+    onProgress?.({ status: 'ready', info });
+    return info;
+  }
+
+  /** A JSON file of the model's source (`config.json`...), or undefined when it has none. */
+  private async sourceJson(source: ResolvedSource, file: string): Promise<Record<string, unknown> | undefined> {
+    const { env: settings, modelId, revision } = source;
+    const root = settings.allowLocalModels
+      ? `${settings.localModelPath ?? ''}${modelId}/`
+      : `${settings.remoteHost ?? ''}${(settings.remotePathTemplate ?? '{model}/').replace('{model}', modelId).replace('{revision}', revision ?? 'main')}`;
+    try {
+      return JSON.parse(await this.platform.readText(`${root}${file}`)) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
   }
 
   /**

@@ -20,7 +20,7 @@ import { LoopGuard } from './loop-guard.js';
 import { PrefixCache, type PrefixPlacement } from './prefix-cache.js';
 import type { ResolvedSource } from './model-source.js';
 import type { Device, Dtype, ProgressEvent } from '../src/types.js';
-import type { VerdictReader, VerdictReading } from './verdict-score.js';
+import { logitsPosition, type VerdictReader, type VerdictReading } from './verdict-score.js';
 
 /** How one generation ended. `loop`: greedy decoding repeated itself (see {@link LoopGuard}). */
 export type StopReason = 'eos' | 'complete' | 'limit' | 'aborted' | 'loop';
@@ -45,6 +45,11 @@ export interface GenerateOptions {
   priorText?: string;
   /** For reasoning families: whether the text has left the reasoning, to count its tokens. */
   reasoningClosed?: (text: string) => boolean;
+  /**
+   * `Date.now()` at which the call times out. A remote session gives up at it (and waits out
+   * no `Retry-After` past it); in-process the caller's abort ends the call.
+   */
+  deadline?: number;
 }
 
 /** The model's work for one call, counted. */
@@ -88,16 +93,59 @@ export interface VerdictRead extends Work {
 /**
  * A prompt already fed through the model, kept so that later passes continue from it instead
  * of computing it again: the prompt of an `auto` verdict that turns out unsure, or the part of
- * an answer a watch has judged. It owns its state (GPU buffers on WebGPU): whoever holds it
- * hands it to {@link ModelSession.extend} (which consumes it) or {@link ModelSession.release}.
- * Passes that start from it read its tensors and never change or free them.
+ * an answer a watch has judged. Whoever holds one hands it to {@link GuardSession.release}
+ * once (an in-process one owns GPU buffers); passes that start from it never change or free it.
+ * Only the session that made it knows what else it holds (a remote one holds nothing more).
  */
 export interface Prefilled {
   /** The tokens it covers. */
   readonly ids: readonly number[];
+}
+
+/** An in-process {@link Prefilled}: its KV cache, and the logits after its last token. */
+interface LocalPrefilled extends Prefilled {
   readonly state: KvState;
   /** The logits after its last token: what the next token is chosen from. */
   readonly logits: Float32Array;
+}
+
+/** The {@link LocalPrefilled} that a {@link ModelSession} made: it is handed no other kind. */
+function local(prefilled: Prefilled | undefined): LocalPrefilled | undefined {
+  if (prefilled === undefined) return undefined;
+  if (!('state' in prefilled)) throw new Error('A Prefilled from another session was passed to ModelSession.');
+  return prefilled as LocalPrefilled;
+}
+
+/**
+ * What the guard runtime needs of a model: the tokenizer, its end tokens, greedy generation
+ * and the one-pass verdict read, and prompts kept for later passes. {@link ModelSession} runs
+ * it here; worker/remote-session.ts on an inference server.
+ */
+export interface GuardSession {
+  readonly tokenizer: PreTrainedTokenizer;
+  /** Every token id that ends generation. */
+  readonly endTokens: ReadonlySet<number>;
+  /** Greedy generation after `ids` (the whole model input); see {@link ModelSession.generate}. */
+  generate(ids: readonly number[], options: GenerateOptions, from?: Prefilled): Promise<Generation>;
+  /** The verdict word's probabilities after `ids` and `opening` (fast mode's one pass). */
+  readVerdict(
+    ids: readonly number[],
+    opening: { text: string; ids: readonly number[] },
+    reader: VerdictReader,
+    options: Pick<GenerateOptions, 'shouldStop' | 'usePrefixCache' | 'deadline'>,
+    from?: Prefilled,
+  ): Promise<VerdictRead>;
+  /** Keeps `ids` for later passes; see {@link ModelSession.extend}. */
+  extend(
+    ids: readonly number[],
+    options: Pick<GenerateOptions, 'shouldStop' | 'usePrefixCache'>,
+    from?: Prefilled,
+  ): Promise<{ prefilled?: Prefilled } & Work>;
+  /** Frees what a {@link Prefilled} holds; once per Prefilled. */
+  release(prefilled: Prefilled | undefined): Promise<void>;
+  /** Keeps the family's fixed instructions for every input that starts with one. */
+  cachePrefixes(list: readonly (readonly number[])[]): Promise<void>;
+  dispose(): Promise<void>;
 }
 
 /** Points onnxruntime-web at the app's own copies of its wasm files (absolute URLs). */
@@ -106,8 +154,8 @@ export function setOrtWasmPaths(paths: { wasm: string; mjs: string }): void {
   if (wasm) wasm.wasmPaths = paths;
 }
 
-/** A loaded tokenizer + model pair. */
-export class ModelSession {
+/** A loaded tokenizer + model pair, run here. */
+export class ModelSession implements GuardSession {
   private prefix: PrefixCache | undefined;
   private readonly decoder: Decoder;
 
@@ -181,7 +229,8 @@ export class ModelSession {
    * logit difference between the cached and the computed prefix can move a sampled token
    * across a threshold); the loop guard ends the repetition greedy decoding can fall into.
    */
-  async generate(ids: readonly number[], options: GenerateOptions, from?: Prefilled): Promise<Generation> {
+  async generate(ids: readonly number[], options: GenerateOptions, prefilled?: Prefilled): Promise<Generation> {
+    const from = local(prefilled);
     const started = performance.now();
     const meter: Meter = { passes: 0, tokens: 0 };
     const { past, cachedTokens } = this.pastFor(ids, options.usePrefixCache, from);
@@ -200,7 +249,7 @@ export class ModelSession {
         // The verdict word starts where the opening holds for the last time before it.
         const verdict = options.verdict;
         if (verdict && verdict.opening.test(answer.full) && !verdict.opening.test(answer.fullWith(next))) {
-          const reading = await verdict.reader.read(answer.full, step.logits, step.state, this.decoder, meter);
+          const reading = await verdict.reader.read(answer.full, logitsPosition(step.logits, step.state, this.decoder, meter));
           if (reading) score = reading.score;
         }
         if (answer.push(next, this.decoder.endTokens.has(next))) break;
@@ -234,8 +283,9 @@ export class ModelSession {
     opening: { text: string; ids: readonly number[] },
     reader: VerdictReader,
     options: Pick<GenerateOptions, 'shouldStop' | 'usePrefixCache'>,
-    from?: Prefilled,
+    prefilled?: Prefilled,
   ): Promise<VerdictRead> {
+    const from = local(prefilled);
     const started = performance.now();
     const meter: Meter = { passes: 0, tokens: 0 };
     const all = [...ids, ...opening.ids];
@@ -244,7 +294,7 @@ export class ModelSession {
     const work = () => ({ cachedTokens, forwardPasses: meter.passes, forwardTokens: meter.tokens, firstTokenMs: performance.now() - started });
     if (!step) return { aborted: true, ...work() };
     try {
-      const reading = await reader.read(opening.text, step.logits, step.state, this.decoder, meter);
+      const reading = await reader.read(opening.text, logitsPosition(step.logits, step.state, this.decoder, meter));
       return { aborted: false, ...(reading ? { reading } : {}), ...work() };
     } finally {
       await this.decoder.release(step.state);
@@ -261,8 +311,9 @@ export class ModelSession {
   async extend(
     ids: readonly number[],
     options: Pick<GenerateOptions, 'shouldStop' | 'usePrefixCache'>,
-    from?: Prefilled,
+    prefilled?: Prefilled,
   ): Promise<{ prefilled?: Prefilled } & Work> {
+    const from = local(prefilled);
     if (from && from.ids.length === ids.length && from.ids.every((id, i) => ids[i] === id)) {
       return { prefilled: from, cachedTokens: ids.length, forwardPasses: 0, forwardTokens: 0 };
     }
@@ -270,12 +321,14 @@ export class ModelSession {
     const { past, cachedTokens } = this.pastFor(ids, options.usePrefixCache, from);
     const step = await this.decoder.prefill(ids.slice(cachedTokens), past, meter, options.shouldStop);
     const work = { cachedTokens, forwardPasses: meter.passes, forwardTokens: meter.tokens };
-    return step ? { prefilled: { ids: [...ids], state: step.state, logits: step.logits }, ...work } : work;
+    if (!step) return work;
+    const kept: LocalPrefilled = { ids: [...ids], state: step.state, logits: step.logits };
+    return { prefilled: kept, ...work };
   }
 
   /** Frees what a {@link Prefilled} holds (GPU buffers on WebGPU); once per Prefilled. */
   async release(prefilled: Prefilled | undefined): Promise<void> {
-    await this.decoder.release(prefilled?.state);
+    await this.decoder.release(local(prefilled)?.state);
   }
 
   /** Frees the ONNX session and its GPU buffers, and the prefix cache. */
@@ -292,7 +345,7 @@ export class ModelSession {
   private pastFor(
     ids: readonly number[],
     usePrefixCache: boolean | undefined,
-    from?: Prefilled,
+    from?: LocalPrefilled,
   ): { past?: KvState; cachedTokens: number } {
     if (from && from.ids.length <= ids.length && from.ids.every((id, i) => ids[i] === id)) {
       return { past: { ...from.state, borrowed: true }, cachedTokens: from.ids.length };
@@ -304,9 +357,10 @@ export class ModelSession {
 
 /**
  * The answer as it is generated: its text (decoded so that multi-byte characters split
- * across tokens stay intact), the stream of new text, and why it ended.
+ * across tokens stay intact), the stream of new text, and why it ended. Shared by every
+ * {@link GuardSession}, so that text, end tokens and stops mean the same wherever the model runs.
  */
-class Answer {
+export class Answer {
   private readonly text: IncrementalText;
   private previous = '';
   private emitted = 0;
@@ -341,6 +395,11 @@ class Answer {
 
   private get prior(): string {
     return this.options.priorText ?? '';
+  }
+
+  /** The ids pushed so far. */
+  get ids(): readonly number[] {
+    return this.text.tokens;
   }
 
   /** Ends the answer for `reason` (before or after its last token). */

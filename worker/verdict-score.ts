@@ -6,12 +6,45 @@
  * Real vocabularies split verdict words (Qwen3 after `<judge>`: `h` `arm` `ful` against `un`
  * `h` `arm` `ful`), so the step's logits give only each word's first token: the rest comes
  * from one small side pass per spelling that could still move the score (see
- * {@link SKIPPED_SHARE}), fed from the same KV state (the past tensors are only read, so the
- * generation goes on from them unchanged).
+ * {@link SKIPPED_SHARE}), fed from the same KV state in-process, or one echo request to an
+ * inference server (see {@link VerdictPosition}).
  */
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import type { VerdictSlot } from '../src/common/formats/format.js';
 import type { Decoder, KvState, Meter } from './decoder.js';
+
+/**
+ * What is known, at one position, of the token that comes next: where a verdict word starts.
+ * See {@link logitsPosition} (in-process) and worker/remote-session.ts (a server's logprobs).
+ */
+export interface VerdictPosition {
+  /** log p(`id`) as the next token; undefined when this position does not know it. */
+  logP(id: number): number | undefined;
+  /** At least the log probability of every token {@link logP} does not know (-Infinity when it knows all). */
+  readonly unknownBound: number;
+  /** log P of the token sequence `ids` written from this position, its first token included. */
+  sequence(ids: readonly number[]): Promise<number>;
+}
+
+/**
+ * A position in-process: its full logits row, and side passes from `state` (only read, so
+ * the generation goes on from it unchanged) for the later tokens of a spelling.
+ */
+export function logitsPosition(logits: Float32Array, state: KvState, decoder: Decoder, meter: Meter): VerdictPosition {
+  const first = logSoftmax(logits);
+  return {
+    logP: first,
+    unknownBound: -Infinity,
+    async sequence(ids) {
+      let logP = first(ids[0]!);
+      const rows = await decoder.sidePass(ids.slice(0, -1), state, meter);
+      rows.forEach((row, i) => {
+        logP += logSoftmax(row)(ids[i + 1]!);
+      });
+      return logP;
+    },
+  };
+}
 
 /** The labels a verdict word can stand for. */
 export type VerdictWordLabel = 'harmful' | 'unharmful' | 'controversial';
@@ -45,7 +78,8 @@ const LABELS: readonly VerdictWordLabel[] = ['harmful', 'unharmful', 'controvers
 /**
  * Spellings of several tokens are left unread (no side pass) once all the unread ones together
  * could add at most this share of the `harmful` + `unharmful` mass already read: a spelling's
- * probability is at most its first token's, which the verdict step's logits give. The score
+ * probability is at most its first token's, which the verdict step's logits give (a server's
+ * top logprobs give it for the likeliest tokens, and bound it for the others). The score
  * then differs by at most this (1e-4, absolute) from the one with every spelling read, each
  * label's mass by at most this share, and a confident verdict (the other word's first token
  * improbable) costs one side pass, or none when its word is one token. Spellings are read
@@ -96,15 +130,19 @@ export class VerdictReader {
 
   /**
    * The verdict word's probabilities after `context` (the answer so far, ending with the
-   * verdict's opening), from that position's `logits` and side passes from `state`.
-   * Undefined when the model gives neither word any probability (then there is no score).
+   * verdict's opening), from what `position` says of the next token: that position's logits
+   * in-process, an inference server's top logprobs remotely. Undefined when the model gives
+   * neither word any probability (then there is no score).
    */
-  async read(context: string, logits: Float32Array, state: KvState, decoder: Decoder, meter: Meter): Promise<VerdictReading | undefined> {
-    const first = logSoftmax(logits);
-    // A spelling's probability is at most that of its first token, known from `logits`: only
-    // the spellings whose first tokens could still move the score get a side pass.
+  async read(context: string, position: VerdictPosition): Promise<VerdictReading | undefined> {
+    // A spelling's probability is at most that of its first token: exact when the position
+    // knows it, else the position's bound. Only the spellings that could still move the score
+    // have their whole sequence read.
     const candidates = this.spellingsAfter(context)
-      .map((spelling) => ({ spelling, logP: first(spelling.ids[0]!) }))
+      .map((spelling) => {
+        const known = position.logP(spelling.ids[0]!);
+        return { spelling, logP: known ?? position.unknownBound, exact: known !== undefined && spelling.ids.length === 1 };
+      })
       .map((c) => ({ ...c, p: Math.exp(c.logP) }))
       .filter(({ p }) => p > 0)
       .sort((a, b) => b.p - a.p);
@@ -114,20 +152,15 @@ export class VerdictReader {
       mass[spelling.label] = (mass[spelling.label] ?? 0) + p;
       if (p > (bestOf[spelling.label]?.p ?? -1)) bestOf[spelling.label] = { p, ids: spelling.ids };
     };
-    // Spellings of one token are exact already.
-    for (const { spelling, p } of candidates) if (spelling.ids.length === 1) count(spelling, p);
-    const longer = candidates.filter(({ spelling }) => spelling.ids.length > 1);
-    // What the unread spellings can add, at most: their first tokens' probability.
-    let unread = longer.reduce((sum, { p }) => sum + p, 0);
-    for (const { spelling, p, logP: firstLogP } of longer) {
+    // Spellings of one known token are exact already.
+    for (const { spelling, p, exact } of candidates) if (exact) count(spelling, p);
+    const rest = candidates.filter(({ exact }) => !exact);
+    // What the unread spellings can add, at most: their first tokens' probability (or bound).
+    let unread = rest.reduce((sum, { p }) => sum + p, 0);
+    for (const { spelling, p } of rest) {
       if (unread <= SKIPPED_SHARE * ((mass.harmful ?? 0) + (mass.unharmful ?? 0))) break;
       unread -= p;
-      let logP = firstLogP;
-      const rows = await decoder.sidePass(spelling.ids.slice(0, -1), state, meter);
-      rows.forEach((row, i) => {
-        logP += logSoftmax(row)(spelling.ids[i + 1]!);
-      });
-      count(spelling, Math.exp(logP));
+      count(spelling, Math.exp(await position.sequence(spelling.ids)));
     }
     let best: { label: VerdictWordLabel; p: number; ids: readonly number[] } | undefined;
     for (const label of LABELS) {

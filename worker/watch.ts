@@ -12,7 +12,7 @@
  * from the instruction cache. So a check sees exactly the tokens a from-scratch judgement sees.
  */
 import type { EncodedPrompt } from '../src/common/formats/encode.js';
-import type { GenerateOptions, ModelSession, Prefilled, Work } from './session.js';
+import type { GenerateOptions, GuardSession, Prefilled, Work } from './session.js';
 
 /**
  * Tokens of the answer's end left out of the trunk, so that the next, longer text rarely
@@ -33,7 +33,7 @@ export const MAX_WATCHES = 4;
 export class WatchCaches {
   private readonly trunks = new Map<number, Prefilled>();
 
-  constructor(private readonly session: () => ModelSession) {}
+  constructor(private readonly session: () => GuardSession) {}
 
   /**
    * Moves watch `id`'s trunk up to the cut point of `encoded` (the check's whole input: the
@@ -73,7 +73,7 @@ export class WatchCaches {
   }
 
   /** Frees every trunk: `session`, their model, is being disposed. */
-  async clear(session: ModelSession): Promise<void> {
+  async clear(session: GuardSession): Promise<void> {
     const trunks = [...this.trunks.values()];
     this.trunks.clear();
     for (const trunk of trunks) await session.release(trunk);

@@ -1,7 +1,9 @@
 /**
  * `lingoguard eval`: the paper's Table 1 for a model, on the benchmark JSONL files. Judges each
- * item (appending its prediction at once, so an interrupted run resumes where it stopped),
- * then prints the table and writes predictions, Markdown, CSV, an SVG chart and the CAO pairs.
+ * item, in this process or spread over inference servers (`--endpoint`, `--concurrency`),
+ * appending its prediction at once, so an interrupted run resumes where it stopped; then
+ * prints the throughput and the table, and writes predictions, Markdown, CSV, an SVG chart
+ * and the CAO pairs.
  * Everything but file and terminal I/O lives in `src/eval/`, shared with the browser page.
  */
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -13,9 +15,10 @@ import { itemKey, parseBenchmarkFile, selectItems, sortLangs, type BenchmarkFile
 import type { ControversialAs } from '../eval/metrics.js';
 import { renderCsv, renderMarkdown, renderSvg } from '../eval/render.js';
 import { buildReport } from '../eval/report.js';
-import { CLASSIFY_MODES, parsePredictions, runEval, type Prediction, type RunOptions } from '../eval/run.js';
+import { CLASSIFY_MODES, parsePredictions, runEval, type Prediction, type RunOptions, type Throughput } from '../eval/run.js';
 import { getFormat } from '../common/formats/index.js';
 import { chatTemplateRenderer } from '../common/formats/render.js';
+import type { Guard, GuardOptions } from '../guard.js';
 import { createGuard } from '../node.js';
 import { ensureTestModel } from '../test-models.js';
 import { FAMILIES, type ClassifyMode, type Family, type ModerationInput } from '../types.js';
@@ -25,7 +28,10 @@ import { loadModel } from './load-model.js';
 /** The options, usage and help of `eval`. */
 export const EVAL_SPEC = {
   name: 'eval',
-  usage: ['--model <preset|folder> --data <dir|file.jsonl> [--data ...] [options]'],
+  usage: [
+    '--model <preset|folder> --data <dir|file.jsonl> [--data ...] [options]',
+    '--model <preset> --data <dir> --endpoint <URL> [--endpoint <URL> ...] --concurrency <N> [options]',
+  ],
   description:
     "Measures a model on benchmark files (<set>_<lang>.jsonl: {id, text, label}) and prints the paper's\n" +
     'Table 1 for it beside the published rows, with trace quality, cross-lingual agreement and CAO\n' +
@@ -44,6 +50,22 @@ export const EVAL_SPEC = {
       help: 'How each item is judged: full reasons then judges (the paper\'s protocol; default), fast takes one pass, auto one pass and reasons only when its score is unsure.',
     },
     'max-new-tokens': { type: 'string', value: 'N', help: "Cap on generated tokens per item. Default: the model's." },
+    endpoint: {
+      type: 'string',
+      multiple: true,
+      value: 'URL',
+      help: "An OpenAI-compatible server running the model (vLLM, llama.cpp's llama-server, TGI), e.g. http://gpu-box:8000/v1: one guard per --endpoint, the items spread over them. Default: the model runs in this process.",
+    },
+    'served-model': {
+      type: 'string',
+      value: 'NAME',
+      help: "The name the --endpoint servers serve the model under (vLLM's --served-model-name). Default: the first of the manifest's names that /v1/models lists.",
+    },
+    concurrency: {
+      type: 'string',
+      value: 'N',
+      help: 'Most calls in flight at once, over all endpoints together; a free endpoint takes the next item. Default: one per endpoint (1 in process, where more only queue).',
+    },
     controversial: { type: 'string', value: 'wrong|harmful|unharmful', default: 'wrong', help: 'How a controversial verdict is scored (default wrong).' },
     help: HELP_OPTION,
   },
@@ -54,6 +76,12 @@ export const EVAL_SPEC = {
     'in auto mode the share of verdicts that reasoned. Each --mode has its own default --out.',
     'Writes predictions.jsonl, table.md, table.csv, chart.svg and cao-pairs.jsonl to --out.',
     'unknown verdicts count as wrong answers.',
+    'With --endpoint, the API key (if the servers want one) is read from LINGOGUARD_API_KEY. A call',
+    "that fails (a server down, a timeout) is that item's unknown verdict, with the error as its problem.",
+    'With more than one call in flight, predictions.jsonl lists items in the order they finished',
+    '(each once; readers key them by set, language and id); the tables and CAO pairs are in item order.',
+    'An interrupted run keeps every finished item; the calls in flight are judged again on the rerun.',
+    'Prints the throughput on stderr: items/s and generated tokens/s (from the verdicts\' timings).',
   ].join('\n'),
   exitCodes: [...COMMON_EXIT_CODES, [130, 'interrupted (Ctrl-C): what was judged is kept; rerun to resume']],
 } as const satisfies CommandSpec;
@@ -71,6 +99,12 @@ export interface EvalOptions {
   controversialAs: ControversialAs;
   /** How each item is judged. */
   mode: ClassifyMode;
+  /** Servers to judge on, as http(s) URLs; empty: the model runs in this process. */
+  endpoints: string[];
+  /** Most calls in flight at once, over all guards; absent: one per guard. */
+  concurrency?: number;
+  /** The name the servers serve the model under; absent: found in `/v1/models`. */
+  servedModel?: string;
 }
 
 /** What the command can be given besides its arguments (for tests and embedding). */
@@ -81,6 +115,28 @@ export interface EvalDeps {
   progressStream?: NodeJS.WritableStream;
   /** Sees the progress the bar shows. */
   onProgress?: RunOptions['onProgress'];
+  /** Opens each guard (one per `--endpoint`, or the one in-process guard). @default createGuard of `lingoguard/node` */
+  createGuard?: (options: GuardOptions) => Promise<Guard>;
+}
+
+/** The environment variable `--endpoint` servers' API key is read from (never a flag: flags show in `ps`). */
+export const API_KEY_ENV = 'LINGOGUARD_API_KEY';
+
+/** An `--endpoint` value: an http(s) URL without credentials in it (they would be printed). */
+function endpointOption(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new UsageError('eval', `--endpoint takes an http:// or https:// URL such as http://gpu-box:8000/v1, not "${value}"`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new UsageError('eval', `--endpoint URLs carry no credentials: put the API key in ${API_KEY_ENV}`);
+  }
+  return value;
 }
 
 const list = (value: string | undefined) => value?.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -107,6 +163,11 @@ export function parseEvalArgs(args: string[]): EvalOptions | undefined {
   const langs = list(str('langs'));
   const limit = intOption('eval', 'limit', str('limit'));
   const maxNewTokens = intOption('eval', 'max-new-tokens', str('max-new-tokens'));
+  const endpoints = ((values.endpoint as string[] | undefined) ?? []).map(endpointOption);
+  const concurrency = intOption('eval', 'concurrency', str('concurrency'));
+  const servedModel = str('served-model');
+  if (servedModel === '') throw new UsageError('eval', '--served-model needs a name');
+  if (servedModel !== undefined && endpoints.length === 0) throw new UsageError('eval', '--served-model names a model on the --endpoint servers: give one');
   return {
     model,
     data,
@@ -118,6 +179,9 @@ export function parseEvalArgs(args: string[]): EvalOptions | undefined {
     ...(maxNewTokens === undefined ? {} : { maxNewTokens }),
     controversialAs: controversial,
     mode,
+    endpoints,
+    ...(concurrency === undefined ? {} : { concurrency }),
+    ...(servedModel === undefined ? {} : { servedModel }),
   };
 }
 
@@ -177,7 +241,7 @@ function progressBar(stream: NodeJS.WritableStream): { update: NonNullable<RunOp
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: 'eval [{bar}] {percentage}% | {value}/{total} | {rate} items/s | ETA {eta_formatted} | {item}',
+      format: 'eval [{bar}] {percentage}% | {value}/{total} | {rate} items/s | {tokenRate} tokens/s | ETA {eta_formatted} | {item}',
       hideCursor: true,
     },
     cliProgress.Presets.shades_classic,
@@ -187,6 +251,7 @@ function progressBar(stream: NodeJS.WritableStream): { update: NonNullable<RunOp
     update: (progress) => {
       const payload = {
         rate: progress.rate.toFixed(2),
+        tokenRate: progress.tokenRate.toFixed(0),
         item: progress.last ? `${progress.last.dataset}/${progress.last.lang}/${progress.last.id}` : '',
       };
       if (!started) {
@@ -233,20 +298,25 @@ export async function evalCommand(args: string[], output: Output, deps: EvalDeps
       return undefined;
     },
   );
-  const guard = await createGuard({ model: options.model, warmUp: false });
+  const guards = await openGuards(options, deps.createGuard ?? createGuard);
+  const guard = guards[0]!;
   const stop = new AbortController();
   const onSigint = () => stop.abort();
   process.once('SIGINT', onSigint);
   const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal;
   try {
     const model = guard.info.model;
+    // One model's predictions per folder: a pool of two models would mix them in one table.
+    const other = guards.find((g) => g.info.model !== model);
+    if (other !== undefined) throw new InvalidInputError(`The endpoints serve different models: ${model} and ${other.info.model}.`);
     mkdirSync(options.out, { recursive: true });
     const predictionsPath = join(options.out, 'predictions.jsonl');
     const earlier = readDone(predictionsPath, model, options.mode, output);
     const bar = progressBar(deps.progressStream ?? process.stderr);
     const fresh: Prediction[] = [];
     const result = await runEval({
-      guard,
+      guard: guards,
+      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
       model,
       items,
       done: new Set(earlier.map(itemKey)),
@@ -267,9 +337,13 @@ export async function evalCommand(args: string[], output: Output, deps: EvalDeps
       `${result.interrupted ? 'interrupted: ' : ''}judged ${result.judged}, skipped ${result.skipped} done earlier` +
         `${result.interrupted ? `; rerun the same command to resume` : ''}\n`,
     );
+    output.err(throughputLine(result.throughput, options.endpoints));
     // Predictions of other slices stay in the file, out of this report.
-    const selected = new Set(items.map(itemKey));
-    const predictions = [...earlier, ...fresh].filter((p) => selected.has(itemKey(p)));
+    // In item order: calls finish out of order when several are in flight, the report must not.
+    const order = new Map(items.map((item, i) => [itemKey(item), i]));
+    const predictions = [...earlier, ...fresh]
+      .filter((p) => order.has(itemKey(p)))
+      .sort((a, b) => order.get(itemKey(a))! - order.get(itemKey(b))!);
     const report = buildReport({ model, items, predictions, controversialAs: options.controversialAs });
     const markdown = renderMarkdown(report);
     writeFileSync(join(options.out, 'table.md'), markdown);
@@ -289,7 +363,40 @@ export async function evalCommand(args: string[], output: Output, deps: EvalDeps
     return result.interrupted ? 130 : 0;
   } finally {
     process.removeListener('SIGINT', onSigint);
-    await guard.dispose();
+    await Promise.all(guards.map((g) => g.dispose()));
   }
+}
+
+/**
+ * One guard per `--endpoint`, or the in-process guard without any. If one fails to open, the
+ * others are closed and its error is thrown: a run never starts on part of the pool unasked.
+ */
+async function openGuards(options: EvalOptions, open: (options: GuardOptions) => Promise<Guard>): Promise<Guard[]> {
+  const apiKey = process.env[API_KEY_ENV];
+  const asked: GuardOptions[] =
+    options.endpoints.length === 0
+      ? [{ model: options.model, warmUp: false }]
+      : options.endpoints.map((url) => ({
+          model: options.model,
+          warmUp: false,
+          endpoint: { url, ...(apiKey ? { apiKey } : {}), ...(options.servedModel === undefined ? {} : { model: options.servedModel }) },
+        }));
+  const opened = await Promise.allSettled(asked.map((o) => open(o)));
+  const guards = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = opened.find((r) => r.status === 'rejected');
+  if (failed !== undefined) {
+    await Promise.allSettled(guards.map((g) => g.dispose()));
+    throw failed.reason;
+  }
+  return guards;
+}
+
+/** The run's throughput, for stderr: items/s and generated tokens/s, and each endpoint's share. */
+function throughputLine(t: Throughput, endpoints: readonly string[]): string {
+  const shares = endpoints.length > 1 ? `; items per endpoint: ${endpoints.map((url, i) => `${url} ${t.perGuard[i] ?? 0}`).join(', ')}` : '';
+  return (
+    `throughput: ${t.itemsPerSecond.toFixed(2)} items/s, ${t.tokensPerSecond.toFixed(1)} generated tokens/s ` +
+    `(${t.generatedTokens} tokens in ${(t.elapsedMs / 1000).toFixed(1)} s${shares})\n`
+  );
 }
 

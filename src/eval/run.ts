@@ -1,11 +1,12 @@
 /**
- * The evaluation loop, shared by the CLI and the browser page: judge each item with a guard,
- * hand each prediction to the caller as soon as it exists (so it can be appended and a rerun
- * can skip it), report progress, stop cleanly on abort. Predictions are read back leniently:
+ * The evaluation loop, shared by the CLI and the browser page: judge each item with a guard
+ * (or a pool of guards, one per server, with a bound on the calls in flight), hand each
+ * prediction to the caller as soon as it exists (so it can be appended and a rerun can skip
+ * it), report progress and throughput, stop cleanly on abort. Predictions are read back leniently:
  * a line cut by an interruption is reported and its item judged again.
  */
 import * as v from 'valibot';
-import { isGuardError } from '../errors.js';
+import { InvalidInputError, isGuardError } from '../errors.js';
 import { LABELS, type ClassifyMode, type Label, type ModerationInput, type Timings, type Verdict, type VerdictPath } from '../types.js';
 import { countWords } from './rewards.js';
 import { describeIssue, forEachJsonLine, itemKey, type BenchmarkItem, type GoldLabel, type RowProblem } from './data.js';
@@ -98,6 +99,12 @@ export interface EvalProgress {
   elapsedMs: number;
   /** Items per second in this run; 0 before the first. */
   rate: number;
+  /** Tokens generated in this run, summed over the verdicts' `timings.generatedTokens`. */
+  generatedTokens: number;
+  /** Generated tokens per second of this run's wall time; 0 before the first item. */
+  tokenRate: number;
+  /** Calls in flight now, over every guard. */
+  inFlight: number;
   /** Estimated time left; `undefined` before the first item. */
   etaMs: number | undefined;
   /** The item just judged. */
@@ -106,7 +113,17 @@ export interface EvalProgress {
 
 /** Options of {@link runEval}. */
 export interface RunOptions {
-  guard: Classifier;
+  /**
+   * The guard, or a pool of guards of the same model (one per server): each item goes to the
+   * guard with the fewest calls in flight, so a free guard takes the next item.
+   */
+  guard: Classifier | readonly Classifier[];
+  /**
+   * Most calls in flight at once, over all guards together. An in-process guard runs one call
+   * at a time and queues the rest, so more than one per such guard gains nothing.
+   * @default the number of guards (one call each)
+   */
+  concurrency?: number;
   /** Model id written into each prediction. */
   model: string;
   items: readonly BenchmarkItem[];
@@ -117,10 +134,18 @@ export interface RunOptions {
    * counted by the runtime); by default whitespace words.
    */
   countTokens?: { unit: TokenUnit; count: (text: string) => number };
-  /** Receives each prediction as soon as it exists; awaited before the next item. */
+  /**
+   * Receives each prediction as soon as it exists, one call at a time, in the order the items
+   * finished: item order with one call in flight, completion order with more. A call's slot
+   * takes its next item only once this has settled; if it throws, the run stops and
+   * {@link runEval} rejects with its error.
+   */
   onPrediction: (prediction: Prediction) => void | Promise<void>;
   onProgress?: (progress: EvalProgress) => void;
-  /** Stops the run after the current item; the result says it was interrupted. */
+  /**
+   * Stops the run: no item is started after it, calls in flight are aborted (their items stay
+   * undone; one that finished anyway is handed on), and the result says it was interrupted.
+   */
   signal?: AbortSignal;
   maxNewTokens?: number;
   /** How each item is judged, passed to every call and written into each prediction; absent: the guard's default. */
@@ -129,53 +154,149 @@ export interface RunOptions {
   now?: () => number;
 }
 
+/** How fast a run went, over its wall time (start to the last call settled). */
+export interface Throughput {
+  elapsedMs: number;
+  itemsPerSecond: number;
+  /** Summed over the verdicts' `timings.generatedTokens` (a failed call generated none). */
+  generatedTokens: number;
+  tokensPerSecond: number;
+  /** Items judged by each guard, in the order the guards were given. */
+  perGuard: number[];
+}
+
 /** How a run ended. */
 export interface RunResult {
   judged: number;
   skipped: number;
   interrupted: boolean;
+  throughput: Throughput;
 }
 
 /**
- * Judges every item not yet done, in order. A guard error on one item (a timeout, a refused
- * input, a crashed worker) is that item's verdict: `unknown` with the error as its problem,
- * since the guard gave no answer; an abort ends the run instead, and the item stays undone.
+ * Judges every item not yet done, at most `concurrency` at a time over the guards, each
+ * exactly once. A guard error on one item (a timeout, a refused input, a crashed worker, a
+ * server that failed) is that item's verdict: `unknown` with the error as its problem, since
+ * the guard gave no answer; an abort ends the run instead, and the items in flight stay undone.
+ * Resolves only once every call has settled, so nothing is handed on after it.
+ * @throws InvalidInputError when there is no guard or `concurrency` is not a positive integer.
  */
 export async function runEval(options: RunOptions): Promise<RunResult> {
-  const { guard, model, items, signal } = options;
+  const { model, items } = options;
+  const guards: readonly Classifier[] = Array.isArray(options.guard) ? options.guard : [options.guard as Classifier];
+  const concurrency = options.concurrency ?? guards.length;
+  if (guards.length === 0) throw new InvalidInputError('runEval needs at least one guard.');
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    throw new InvalidInputError(`concurrency is a whole number of at least 1, not ${String(concurrency)}.`, { details: { concurrency } });
+  }
   const now = options.now ?? (() => performance.now());
   const counter = options.countTokens ?? { unit: 'words' as const, count: countWords };
-  const todo = items.filter((item) => !options.done?.has(itemKey(item)));
+  // Each key once, even if the caller's list repeats one: no item is written twice.
+  const keys = new Set(options.done);
+  const todo = items.filter((item) => {
+    const key = itemKey(item);
+    if (keys.has(key)) return false;
+    keys.add(key);
+    return true;
+  });
   const skipped = items.length - todo.length;
-  const start = now();
-  let judged = 0;
-  const report = (last?: Prediction) => {
-    const elapsedMs = now() - start;
-    const rate = judged === 0 || elapsedMs <= 0 ? 0 : (judged * 1000) / elapsedMs;
-    const etaMs = judged === 0 ? undefined : (elapsedMs / judged) * (todo.length - judged);
-    options.onProgress?.({ done: judged, total: todo.length, skipped, elapsedMs, rate, etaMs, ...(last ? { last } : {}) });
+  // Ends the run on the caller's abort, on a guard's own abort, or on a failed hand-on.
+  const stop = new AbortController();
+  const signal = stop.signal;
+  const onAbort = () => stop.abort();
+  if (options.signal?.aborted) stop.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  // Each call its own signal, all aborted by one listener: N calls in flight do not stack N
+  // listeners on the caller's signal (Node warns past 10).
+  const calls = new Set<AbortController>();
+  signal.addEventListener('abort', () => calls.forEach((call) => call.abort()), { once: true });
+  const callOptions = {
+    ...(options.maxNewTokens === undefined ? {} : { maxNewTokens: options.maxNewTokens }),
+    ...(options.mode === undefined ? {} : { mode: options.mode }),
   };
-  report();
-  for (const item of todo) {
-    if (signal?.aborted) return { judged, skipped, interrupted: true };
-    const called = now();
-    let verdict: Verdict;
+  const busy = guards.map(() => 0);
+  const perGuard = guards.map(() => 0);
+  const start = now();
+  let next = 0;
+  let judged = 0;
+  let generatedTokens = 0;
+  let failure: { error: unknown } | undefined;
+  let handing: Promise<void> = Promise.resolve();
+
+  const measure = () => {
+    const elapsedMs = now() - start;
+    const perSecond = (n: number) => (judged === 0 || elapsedMs <= 0 ? 0 : (n * 1000) / elapsedMs);
+    return { elapsedMs, rate: perSecond(judged), tokenRate: perSecond(generatedTokens) };
+  };
+  const report = (last?: Prediction) => {
+    const { elapsedMs, rate, tokenRate } = measure();
+    const etaMs = judged === 0 ? undefined : (elapsedMs / judged) * (todo.length - judged);
+    const inFlight = busy.reduce((a, b) => a + b, 0);
+    const counts = { done: judged, total: todo.length, skipped, generatedTokens, inFlight };
+    options.onProgress?.({ ...counts, elapsedMs, rate, tokenRate, etaMs, ...(last ? { last } : {}) });
+  };
+  // One hand-on at a time, in the order the items finished: a file append never interleaves.
+  const handOn = (prediction: Prediction): Promise<void> => {
+    const mine = handing.then(() => (failure === undefined ? options.onPrediction(prediction) : undefined));
+    handing = mine.catch(() => undefined);
+    return mine;
+  };
+
+  // A slot runs one call at a time; any error of ours or the caller's (a failed write, a
+  // throwing `onProgress`) stops every slot, and is thrown once all calls have settled.
+  const slot = async () => {
     try {
-      verdict = await guard.classify(inputOf(item), {
-        ...(signal ? { signal } : {}),
-        ...(options.maxNewTokens === undefined ? {} : { maxNewTokens: options.maxNewTokens }),
-        ...(options.mode === undefined ? {} : { mode: options.mode }),
-      });
+      await judgeNext();
     } catch (error) {
-      if (isGuardError(error, 'aborted') || signal?.aborted) return { judged, skipped, interrupted: true };
-      verdict = failedVerdict(error, model, now() - called);
+      failure ??= { error };
+      stop.abort();
     }
-    const prediction = toPrediction(item, verdict, model, counter, options.mode);
-    await options.onPrediction(prediction);
-    judged++;
-    report(prediction);
+  };
+  const judgeNext = async () => {
+    while (!signal.aborted && next < todo.length) {
+      const item = todo[next++]!;
+      // The least busy guard: the one that frees first takes the next item.
+      const g = busy.indexOf(Math.min(...busy));
+      busy[g]!++;
+      const called = now();
+      const call = new AbortController();
+      calls.add(call);
+      let verdict: Verdict;
+      try {
+        verdict = await guards[g]!.classify(inputOf(item), { ...callOptions, signal: call.signal });
+      } catch (error) {
+        if (isGuardError(error, 'aborted') || signal.aborted) {
+          stop.abort();
+          return;
+        }
+        verdict = failedVerdict(error, model, now() - called);
+      } finally {
+        busy[g]!--;
+        calls.delete(call);
+      }
+      const prediction = toPrediction(item, verdict, model, counter, options.mode);
+      await handOn(prediction);
+      judged++;
+      perGuard[g]!++;
+      generatedTokens += verdict.timings.generatedTokens ?? 0;
+      report(prediction);
+    }
+  };
+
+  report();
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, slot));
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
   }
-  return { judged, skipped, interrupted: false };
+  if (failure !== undefined) throw failure.error;
+  const { elapsedMs, rate, tokenRate } = measure();
+  return {
+    judged,
+    skipped,
+    interrupted: judged < todo.length,
+    throughput: { elapsedMs, itemsPerSecond: rate, generatedTokens, tokensPerSecond: tokenRate, perGuard },
+  };
 }
 
 /** What the guard judges for `item`: its prompt, or its response in the context of the prompt. */

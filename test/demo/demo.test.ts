@@ -322,6 +322,27 @@ test('a twin picked from the dev server\'s list (twin-llama-guard-3, q4 on wasm)
   await page.close();
 }, 90_000);
 
+test('?endpoint=URL: the guard runs on that server, and the privacy panel says the text leaves the page, to which host', async () => {
+  const { startStandIn } = await import('../remote/stand-in.js');
+  const standIn = await startStandIn({ model: 'twin-llama-guard-3', allowedOrigins: '*' });
+  stops.push(() => standIn.close());
+  const port = await freePort();
+  stops.push(await servers.dev(port));
+  const page = await openPage(`http://127.0.0.1:${port}/demo/?model=twin-llama-guard-3&endpoint=${encodeURIComponent(standIn.url)}`);
+  const problems = watchProblems(page);
+  expect(await text(page, 'device')).toBe('remote · remote');
+  await page.getByRole('button', { name: 'Japanese · harmful' }).click();
+  expect(await verdict(page)).toBe('harmful');
+  const host = new URL(standIn.url).host;
+  await page.waitForFunction((shown) => (document.getElementById('privacy-summary')?.textContent ?? '').includes(shown), `runs on ${host}`);
+  expect(await page.locator('#privacy-summary').textContent()).toMatch(/^YOUR TEXT LEAVES THIS PAGE: the guard runs on 127\.0\.0\.1:\d+ \(twin-llama-guard-3\)/);
+  expect(await page.locator('#privacy-summary').getAttribute('class')).toContain('alarm');
+  // The judged text went to the server (as token ids), not to the page's own host.
+  expect(standIn.requests.some((r) => r.path === '/v1/completions' && Array.isArray(r.body?.['prompt']))).toBe(true);
+  expect(problems).toEqual([]);
+  await page.close();
+}, 90_000);
+
 test('hostile HTML and script in the text stay text: nothing of it runs or renders', async () => {
   const port = await freePort();
   stops.push(await servers.dev(port));

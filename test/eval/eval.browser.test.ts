@@ -36,14 +36,16 @@ test('runs a slice of the bundled data, stops, resumes, and draws the chart', as
       if (p.done === 9) stop.abort();
     },
   });
-  expect(first.result).toEqual({ judged: 9, skipped: 0, interrupted: true });
+  expect(first.result).toMatchObject({ judged: 9, skipped: 0, interrupted: true });
+  expect(first.result.throughput).toMatchObject({ perGuard: [9] });
+  expect(first.result.throughput.generatedTokens).toBeGreaterThan(0);
   expect(seen.map((p) => p.done)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   expect(seen.every((p) => p.total === 24)).toBe(true);
   expect(seen.at(-1)?.etaMs).toBeGreaterThan(0);
   expect(first.report.missing).toBe(15);
 
   const second = await evaluateInBrowser({ guard, files, selection, earlier: first.predictions });
-  expect(second.result).toEqual({ judged: 15, skipped: 9, interrupted: false });
+  expect(second.result).toMatchObject({ judged: 15, skipped: 9, interrupted: false, throughput: { perGuard: [15] } });
   expect(second.predictions).toHaveLength(24);
   expect(new Set(second.predictions.map((p) => `${p.lang}/${p.id}`)).size).toBe(24);
   expect(new Set(second.predictions.map((p) => p.label))).toEqual(new Set(['harmful', 'unharmful']));
