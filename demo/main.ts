@@ -286,7 +286,11 @@ for (const box of [input, response]) {
     typing = setTimeout(() => void run(), TYPING_PAUSE_MS);
   });
 }
-classifyButton.addEventListener('click', () => void run());
+classifyButton.addEventListener('click', () => {
+  // The check asked for now replaces the one the last keystroke scheduled (which would rerun it).
+  clearTimeout(typing);
+  void run();
+});
 select.addEventListener('change', () => void load(select.value));
 $('custom').addEventListener('submit', (event) => {
   event.preventDefault();

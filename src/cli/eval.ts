@@ -30,7 +30,7 @@ export const EVAL_SPEC = {
   name: 'eval',
   usage: [
     '--model <preset|folder> --data <dir|file.jsonl> [--data ...] [options]',
-    '--model <preset> --data <dir> --endpoint <URL> [--endpoint <URL> ...] --concurrency <N> [options]',
+    '--model <preset> --data <dir> --endpoint <URL>... --concurrency <N> [...]',
   ],
   description:
     "Measures a model on benchmark files (<set>_<lang>.jsonl: {id, text, label}) and prints the paper's\n" +

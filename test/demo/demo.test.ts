@@ -447,12 +447,16 @@ function boxedLetters(page: Page, texts: string[]): Promise<string[]> {
 
 /** Waits for a final label in the verdict badge and returns it. */
 async function verdict(page: Page): Promise<string> {
-  await page.waitForFunction(
-    (labels) => labels.includes(document.querySelector('[data-testid="verdict"]')?.textContent ?? ''),
+  // The label read in the same look that found it: a later run may clear it again.
+  const shown = await page.waitForFunction(
+    (labels) => {
+      const label = document.querySelector('[data-testid="verdict"]')?.textContent ?? '';
+      return labels.includes(label) ? label : false;
+    },
     LABELS,
     { timeout: 20_000 },
   );
-  return text(page, 'verdict');
+  return (await shown.jsonValue()) as string;
 }
 
 async function text(page: Page, testId: string): Promise<string> {
