@@ -6,7 +6,7 @@
  */
 import * as v from 'valibot';
 import { InvalidInputError } from './errors.js';
-import { DEVICE_CHOICES, DTYPES, type ModerationInput } from './types.js';
+import { DEVICE_CHOICES, DTYPES, ENDPOINT_ENGINES, type ModerationInput } from './types.js';
 
 const positiveInteger = v.pipe(v.number(), v.integer(), v.minValue(1));
 const milliseconds = v.pipe(v.number(), v.finite(), v.minValue(1));
@@ -47,6 +47,7 @@ export const GUARD_OPTION_ENTRIES = {
   endpoint: v.optional(
     v.strictObject({
       url: v.pipe(v.string(), v.url()),
+      engine: v.optional(v.picklist(ENDPOINT_ENGINES)),
       apiKey: v.optional(v.string()),
       model: v.optional(v.pipe(v.string(), v.minLength(1))),
       timeoutMs: v.optional(milliseconds),

@@ -249,14 +249,40 @@ export interface GuardInfo {
   remote?: { url: string; model: string; notes: string[] };
 }
 
+/** The inference engines an {@link EndpointOptions | endpoint} can be (see {@link EndpointOptions.engine}). */
+export const ENDPOINT_ENGINES = ['vllm', 'llama.cpp', 'tgi'] as const;
+/** An inference engine whose dialect the remote backend speaks. */
+export type EndpointEngine = (typeof ENDPOINT_ENGINES)[number];
+
 /**
- * An OpenAI-compatible inference server that runs the model (vLLM's `/v1/completions`):
- * lingoguard still builds and tokenizes the prompt (the tokenizer files load locally, from
- * the model's source) and sends token ids, so the server's chat template never applies.
+ * An inference server that runs the model (vLLM, llama.cpp's `llama-server` or TGI; see
+ * {@link EndpointOptions.engine}): lingoguard still builds and tokenizes the prompt (the
+ * tokenizer files load locally, from the model's source) and sends token ids where the engine
+ * takes them, so the server's chat template never applies.
  */
 export interface EndpointOptions {
-  /** The API's base URL, up to and including `/v1` (e.g. `http://gpu-box:8000/v1`). */
+  /**
+   * The API's base URL, up to and including `/v1` (e.g. `http://gpu-box:8000/v1`). For TGI, its
+   * native `/generate_stream` is taken beside it, at the server's root (`http://tgi:8080/generate_stream`).
+   */
   url: string;
+  /**
+   * Which engine serves it, for the shape of its requests and answers
+   * (docs/remote-engines.md):
+   * - `vllm`: token ids on `/v1/completions`; top-20 logprobs; a verdict word of several
+   *   tokens scored by one `echo` request.
+   * - `llama.cpp` (`llama-server`): token ids on `/v1/completions`; top-20 logprobs in its chat
+   *   shape; no echo, so a verdict word of several tokens costs one request per token after the
+   *   first (full mode reuses the tokens it streamed); no `stop_token_ids` (the GGUF's end tokens
+   *   end generation, and lingoguard's own end the stream).
+   * - `tgi`: text only: the prompt is sent as the text of its exact ids to the native
+   *   `/generate_stream`, which the server tokenizes itself, so special-token text in a user's
+   *   input becomes special tokens there (the injection safety of exact ids is lost); scores from
+   *   its top 5 (`top_n_tokens`), one request per later token of a verdict word.
+   * `guard.info.remote.notes` says which applies.
+   * @default 'vllm'
+   */
+  engine?: EndpointEngine;
   /** Sent as `Authorization: Bearer <apiKey>`; never shown in `info` or errors. */
   apiKey?: string;
   /**

@@ -1,12 +1,13 @@
 /**
  * A {@link GuardSession} on an inference server: the tokenizer loads here (from the model's
- * source, as for any model) and the prompt goes out as token ids to an OpenAI-compatible
- * `/v1/completions` (vLLM's contract: `prompt` as ids, SSE streaming, legacy `logprobs` with
- * `return_tokens_as_token_ids`, `echo` with prompt logprobs, `stop_token_ids`). The answer is
- * decoded by the same {@link Answer} as in-process, so text, end tokens and stops mean the same;
- * the stream is cancelled the moment the answer is complete. The verdict score comes from the
- * top logprobs where the verdict word starts, and, for words of several tokens, one echo
- * request per spelling that could move it (see {@link VerdictReader}).
+ * source, as for any model) and the prompt goes out as token ids (as text to an engine that
+ * takes none: TGI) in the engine's dialect (worker/remote-engines.ts: vLLM, llama.cpp's
+ * `llama-server`, TGI), streamed. The answer is decoded by the same {@link Answer} as
+ * in-process, so text, end tokens and stops mean the same; the stream is cancelled the moment
+ * the answer is complete. The verdict score comes from the top logprobs where the verdict word
+ * starts and, for words of several tokens, the later tokens' logprobs: one echo request per
+ * spelling that could move it (vLLM), or one request per later token, after the prompt and the
+ * spelling so far (engines without echo; see {@link RemoteSession.position}).
  *
  * The server keeps no state for us: a {@link Prefilled} holds only ids, every request sends the
  * whole prompt, and `cachedTokens` is 0 (the server may cache prefixes on its side).
@@ -17,11 +18,10 @@ import type { ModelManifest } from '../src/common/manifest.js';
 import type { EndpointOptions } from '../src/types.js';
 import { LoopGuard } from './loop-guard.js';
 import type { ResolvedSource } from './model-source.js';
+import { engineDialect, vllmTokenId, type CompletionAsk, type EngineDialect, type ReportedChunk } from './remote-engines.js';
 import { Answer, type GenerateOptions, type Generation, type GuardSession, type Prefilled, type VerdictRead, type Work } from './session.js';
 import type { VerdictPosition, VerdictReader, VerdictReading } from './verdict-score.js';
 
-/** Top logprobs asked for at each step: vLLM's default `--max-logprobs`. */
-const TOP_LOGPROBS = 20;
 /** Default longest wait for the server's answer to start, or for its next chunk. */
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 /** How often a request in flight checks whether its call was aborted. */
@@ -45,17 +45,28 @@ interface StepLogprobs {
   top: ReadonlyMap<number, number>;
 }
 
+/** The work of one call, counted as in-process: requests as passes, tokens sent or generated. */
+interface Count {
+  passes: number;
+  tokens: number;
+}
+
 /** The endpoint's URL as shown to users: origin and path, never credentials or query. */
 export function publicUrl(url: string): string {
   const parsed = new URL(url);
   return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
 }
 
-/** A model served by an OpenAI-compatible inference server. */
+/** A model served by an inference server (vLLM, llama-server or TGI). */
 export class RemoteSession implements GuardSession {
   readonly endTokens: ReadonlySet<number>;
   /** One past the largest id the tokenizer knows: ids from the server must stay below it. */
   private readonly vocabSize: number;
+  /**
+   * The ids the tokenizer puts before any text (Llama's BOS), which a server that tokenizes
+   * text prompts adds itself: they are left out of the text sent (see {@link promptOf}).
+   */
+  private readonly addedBefore: readonly number[];
 
   private constructor(
     readonly tokenizer: PreTrainedTokenizer,
@@ -63,16 +74,52 @@ export class RemoteSession implements GuardSession {
     private readonly server: Server,
     /** The name the server serves the model under. */
     readonly servedModel: string,
+    private readonly dialect: EngineDialect,
   ) {
     this.endTokens = endTokens;
     let max = 0;
     for (const id of tokenizer.get_vocab().values()) if (id > max) max = id;
     this.vocabSize = max + 1;
+    const bare = tokenizer.encode('a', { add_special_tokens: false });
+    const special = tokenizer.encode('a', { add_special_tokens: true });
+    this.addedBefore = special.slice(0, Math.max(0, special.length - bare.length));
   }
 
   /** The endpoint as `info` shows it. */
   get url(): string {
     return this.server.shown;
+  }
+
+  /**
+   * What differs from running the model here, in words, for `info.remote.notes` (after the
+   * runtime's note of where the text goes): what the server receives, how scores are read.
+   */
+  get notes(): string[] {
+    const n = this.dialect.topLogprobs;
+    const cache = 'no instruction cache is kept here: timings.cachedTokens is 0 (the server may cache prefixes itself), and forwardPasses counts requests';
+    const ids = 'the prompt is built and tokenized here and sent as token ids: the server\'s chat template and its parsing of special tokens never apply';
+    const perToken = `the server has no echo, so a verdict word of several tokens costs one more request per token after its first (full mode reuses the tokens it streamed); a spelling with a token outside the top ${n} there counts as 0 (it is less likely than the ${n}th)`;
+    switch (this.dialect.name) {
+      case 'vllm':
+        return ['engine: vLLM (/v1/completions, token ids)', ids, cache, `scores come from the server's top-${n} logprobs where the verdict word starts, and echoed prompt logprobs for verdict words of several tokens`];
+      case 'llama.cpp':
+        return [
+          'engine: llama.cpp\'s llama-server (/v1/completions, token ids, logprobs in its chat shape)',
+          ids,
+          cache,
+          `scores come from the server's top-${n} logprobs at each token of the verdict word: ${perToken}`,
+          'llama-server takes no stop token ids: it stops at its GGUF\'s end-of-generation tokens, and lingoguard ends the stream at the model\'s own end tokens as they come',
+        ];
+      case 'tgi': {
+        const bos = this.addedBefore.length > 0 ? `, without the leading ${JSON.stringify(this.tokenizer.decode([...this.addedBefore], { skip_special_tokens: false }))} that TGI adds itself` : '';
+        return [
+          'engine: TGI (/generate_stream, text prompts)',
+          `TGI takes no token ids: the prompt is sent as the text of the ids built here${bos}, and the server tokenizes it: special-token text in the user's input (such as "<|eot_id|>" or "<|im_end|>") becomes special tokens there, so the injection safety of exact token ids is lost, and a prompt whose text tokenizes otherwise is computed on other ids`,
+          cache,
+          `scores come from TGI's top ${n} tokens (top_n_tokens, its default --max-top-n-tokens) at each token of the verdict word: ${perToken}; no verdict word in the top ${n} is no score`,
+        ];
+      }
+    }
   }
 
   /**
@@ -112,7 +159,7 @@ export class RemoteSession implements GuardSession {
     const tokenizerEos = (tokenizer as unknown as { eos_token_id?: number }).eos_token_id;
     // The same end tokens as in-process (worker/decoder.ts): the tokenizer's, config's, generation config's.
     const endTokens = new Set([...idList(tokenizerEos), ...idList(config.eos), ...idList(config.generationEos)]);
-    return new RemoteSession(tokenizer, endTokens, server, match);
+    return new RemoteSession(tokenizer, endTokens, server, match, engineDialect(endpoint.engine ?? 'vllm'));
   }
 
   /**
@@ -126,35 +173,41 @@ export class RemoteSession implements GuardSession {
     const answer = new Answer(this.tokenizer, options, started);
     const guard = new LoopGuard(options.maxNewTokens);
     const work = { passes: 1, tokens: ids.length };
-    let verdictAt: { context: string; top: ReadonlyMap<number, number>; prefix: readonly number[] } | undefined;
+    // The verdict position, and the steps streamed from it on (what a verdict word's later tokens are read from first).
+    let verdictAt: { context: string; prefix: readonly number[]; path: StepLogprobs[] } | undefined;
     let ended = false;
-    const body = this.completion(ids, { max_tokens: options.maxNewTokens, stream: true, logprobs: TOP_LOGPROBS, stop_token_ids: [...this.endTokens] });
+    const request = this.request(ids, { maxTokens: options.maxNewTokens, stream: true, topLogprobs: this.dialect.topLogprobs, stopIds: [...this.endTokens] });
     const limits = { shouldStop: options.shouldStop, ...(options.deadline === undefined ? {} : { deadline: options.deadline }) };
-    const outcome = await this.server.stream(body, limits, (choice) => {
-      const steps = this.steps(choice.logprobs, answer.tokens);
-      const finish = typeof choice.finish_reason === 'string' ? choice.finish_reason : null;
-      for (const step of steps) {
+    const outcome = await this.server.stream(request, limits, (event) => {
+      const chunk = this.read(event, answer.tokens);
+      if (chunk === undefined) return 'more';
+      for (const step of chunk.steps) {
         const verdict = options.verdict;
         if (verdict && verdict.opening.test(answer.full) && !verdict.opening.test(answer.fullWith(step.id))) {
-          verdictAt = { context: answer.full, top: step.top, prefix: [...ids, ...answer.ids] };
+          verdictAt = { context: answer.full, prefix: [...ids, ...answer.ids], path: [] };
         }
+        verdictAt?.path.push(step);
         work.tokens++;
-        if (answer.push(step.id, this.endTokens.has(step.id))) return (ended = true);
+        if (answer.push(step.id, this.endTokens.has(step.id))) return (ended = true), 'stop';
         const loop = guard.push(step.id);
         if (loop) {
           answer.stop('loop', `the model repeats itself: a cycle of ${loop.period} tokens over the last ${loop.span}`);
-          return (ended = true);
+          return (ended = true), 'stop';
         }
-        if (answer.tokens >= options.maxNewTokens) return (ended = true);
+        if (answer.tokens >= options.maxNewTokens) return (ended = true), 'stop';
       }
-      // The server stopped at an end token it did not report (`stop_reason` names it, or null for its eos).
-      if (finish === 'stop') answer.stop('eos');
-      return false;
+      // The server stopped at an end token it did not report (vLLM's `stop_reason` names it, or null for its eos).
+      if (chunk.finish === 'stop') answer.stop('eos');
+      return chunk.finish === null ? 'more' : 'last';
     });
     if (outcome === 'stopped' && !ended) answer.stop('aborted');
     let score: number | undefined;
     if (verdictAt && !options.shouldStop()) {
-      const reading = await options.verdict!.reader.read(verdictAt.context, this.position(verdictAt.top, verdictAt.prefix, limits, work));
+      const [first, ...later] = verdictAt.path;
+      // The streamed path: after the spelling so far `path[0..j)`, the server said `path[j].top`.
+      const known = new Map<string, ReadonlyMap<number, number>>();
+      later.forEach((step, j) => known.set(verdictAt!.path.slice(0, j + 1).map((s) => s.id).join(','), step.top));
+      const reading = await options.verdict!.reader.read(verdictAt.context, this.position(first!.top, verdictAt.prefix, limits, work, known));
       score = reading?.score;
     }
     return {
@@ -185,12 +238,10 @@ export class RemoteSession implements GuardSession {
       forwardTokens: work.tokens,
       firstTokenMs: performance.now() - started,
     });
-    const json = await this.server.request(this.completion(prefix, { max_tokens: 1, logprobs: TOP_LOGPROBS }), limits);
-    if (json === undefined) return result(true);
-    const [first] = this.steps(choiceOf(json, this.url).logprobs, 0);
-    if (!first) throw this.server.malformed('the answer holds no logprobs (does the server take `logprobs`?)');
     try {
-      return result(false, await reader.read(opening.text, this.position(first.top, prefix, limits, work)));
+      const first = await this.nextStep(prefix, limits);
+      if (first === undefined) return result(true);
+      return result(false, await reader.read(opening.text, this.position(first.top, prefix, limits, work, new Map())));
     } catch (error) {
       if (isGuardError(error, 'aborted')) return result(true);
       throw error;
@@ -213,70 +264,122 @@ export class RemoteSession implements GuardSession {
 
   /**
    * A verdict position from a step's top logprobs: tokens outside them are at most as likely
-   * as the least likely one listed; a spelling's whole probability is one echo request.
+   * as the least likely one listed. A spelling's whole probability is one echo request (vLLM),
+   * or, without echo, its first token's logprob here times each later token's after the prompt
+   * and the spelling so far: from `known` (the steps full mode streamed past this position) or
+   * one request per token (remembered in `known`, which spellings sharing a start share). That
+   * equals the in-process probability wherever every token is among the server's top N; a token
+   * outside them makes the spelling count as 0, since its logprob is not told.
    */
-  private position(top: ReadonlyMap<number, number>, prefix: readonly number[], limits: Limits, work: { passes: number; tokens: number }): VerdictPosition {
+  private position(top: ReadonlyMap<number, number>, prefix: readonly number[], limits: Limits, work: Count, known: Map<string, ReadonlyMap<number, number>>): VerdictPosition {
     return {
       logP: (id) => top.get(id),
       unknownBound: Math.min(...top.values()),
       sequence: async (spelling) => {
-        work.passes++;
-        work.tokens += prefix.length + spelling.length;
-        const json = await this.server.request(this.completion([...prefix, ...spelling], { max_tokens: 1, echo: true, logprobs: 1 }), limits);
-        if (json === undefined) throw new AbortedError();
-        const logprobs = choiceOf(json, this.url).logprobs as { tokens?: unknown; token_logprobs?: unknown } | null | undefined;
-        const tokens = logprobs?.tokens;
-        const values = logprobs?.token_logprobs;
-        if (!Array.isArray(tokens) || !Array.isArray(values) || values.length < prefix.length + spelling.length) {
-          throw this.server.malformed('an echo request came back without the prompt tokens\' logprobs (does the server take `echo` with `logprobs`?)');
+        if (this.dialect.echo) return this.echoed(prefix, spelling, limits, work);
+        let logP = top.get(spelling[0]!) ?? -Infinity;
+        for (let i = 1; i < spelling.length && logP > -Infinity; i++) {
+          const key = spelling.slice(0, i).join(',');
+          let next = known.get(key);
+          if (next === undefined) {
+            const prompt = [...prefix, ...spelling.slice(0, i)];
+            work.passes++;
+            work.tokens += prompt.length;
+            const step = await this.nextStep(prompt, limits);
+            if (step === undefined) throw new AbortedError();
+            known.set(key, (next = step.top));
+          }
+          logP += next.get(spelling[i]!) ?? -Infinity;
         }
-        let logP = 0;
-        spelling.forEach((id, i) => {
-          const at = prefix.length + i;
-          const value = values[at];
-          if (tokenId(tokens[at]) !== id || typeof value !== 'number') throw this.server.malformed('an echo request came back with other prompt tokens than were sent');
-          logP += value;
-        });
         return logP;
       },
     };
   }
 
-  /** The body of a completions request for `prompt`, greedy, naming tokens by id. */
-  private completion(prompt: readonly number[], extra: Record<string, unknown>): Record<string, unknown> {
-    return { model: this.servedModel, prompt: [...prompt], temperature: 0, return_tokens_as_token_ids: true, ...extra };
+  /** log P of `spelling` after `prefix` from one echo request: the prompt tokens' logprobs (vLLM). */
+  private async echoed(prefix: readonly number[], spelling: readonly number[], limits: Limits, work: Count): Promise<number> {
+    work.passes++;
+    work.tokens += prefix.length + spelling.length;
+    const json = await this.server.request(this.request([...prefix, ...spelling], { maxTokens: 1, stream: false, topLogprobs: 1, echo: true }), limits);
+    if (json === undefined) throw new AbortedError();
+    const logprobs = (json as { choices?: { logprobs?: { tokens?: unknown; token_logprobs?: unknown } | null }[] }).choices?.[0]?.logprobs;
+    const tokens = logprobs?.tokens;
+    const values = logprobs?.token_logprobs;
+    if (!Array.isArray(tokens) || !Array.isArray(values) || values.length < prefix.length + spelling.length) {
+      throw this.server.malformed('an echo request came back without the prompt tokens\' logprobs (does the server take `echo` with `logprobs`?)');
+    }
+    let logP = 0;
+    spelling.forEach((id, i) => {
+      const at = prefix.length + i;
+      const value = values[at];
+      if (vllmTokenId(tokens[at]) !== id || typeof value !== 'number') throw this.server.malformed('an echo request came back with other prompt tokens than were sent');
+      logP += value;
+    });
+    return logP;
   }
 
-  /** A completion's logprobs as steps, checked: ids by `token_id:<id>`, inside the vocabulary. */
-  private steps(logprobs: unknown, offset: number): StepLogprobs[] {
-    if (logprobs === null || logprobs === undefined) return [];
-    const { tokens, top_logprobs: tops } = logprobs as { tokens?: unknown; top_logprobs?: unknown };
-    if (!Array.isArray(tokens) || !Array.isArray(tops) || tops.length !== tokens.length) throw this.server.malformed('its `logprobs` are not in the completions shape');
-    return tokens.map((token, i) => {
-      const id = tokenId(token);
-      if (id === undefined) throw this.server.malformed(`token ${JSON.stringify(token)} is not named by id (does the server take \`return_tokens_as_token_ids\`?)`);
+  /** The first generated step after `prompt`, with its top logprobs; undefined when the call stopped. */
+  private async nextStep(prompt: readonly number[], limits: Limits): Promise<StepLogprobs | undefined> {
+    const request = this.request(prompt, { maxTokens: 1, stream: !this.dialect.bodies, topLogprobs: this.dialect.topLogprobs });
+    let first: StepLogprobs | undefined;
+    if (this.dialect.bodies) {
+      const json = await this.server.request(request, limits);
+      if (json === undefined) return undefined;
+      first = this.read(json, 0)?.steps[0];
+    } else {
+      const outcome = await this.server.stream(request, limits, (event) => {
+        const chunk = this.read(event, 0);
+        first ??= chunk?.steps[0];
+        return first ? 'stop' : chunk?.finish ? 'last' : 'more';
+      });
+      if (outcome === 'stopped' && first === undefined) return undefined;
+    }
+    if (!first) throw this.server.malformed('the answer holds no logprobs (does the server take `logprobs`?)');
+    return first;
+  }
+
+  /** The request for one completion after `ids`, in the engine's dialect (as text where it takes no ids). */
+  private request(ids: readonly number[], ask: Omit<CompletionAsk, 'prompt'>): { url: string; body: Record<string, unknown> } {
+    return this.dialect.request(this.server.base, this.servedModel, { ...ask, prompt: this.dialect.idPrompts ? ids : this.promptOf(ids) });
+  }
+
+  /**
+   * `ids` as the text a server that tokenizes text prompts is sent: decoded whole, special
+   * tokens written out (the template's are meant as special), without the ids the server's
+   * tokenizer adds before any text itself (Llama's BOS), which would otherwise come twice.
+   */
+  private promptOf(ids: readonly number[]): string {
+    const added = this.addedBefore;
+    const own = added.length > 0 && added.every((id, i) => ids[i] === id) ? ids.slice(added.length) : ids;
+    return this.tokenizer.decode([...own], { skip_special_tokens: false });
+  }
+
+  /** One body or stream event, read in the engine's dialect and checked: ids inside the vocabulary, top logprobs given. */
+  private read(json: unknown, offset: number): ReportedChunk | undefined {
+    serverError(json, this.url);
+    const chunk = this.dialect.read(json, (what) => this.server.malformed(what));
+    if (chunk === undefined) return undefined;
+    const steps = chunk.steps.map(({ id, top }, i) => {
       if (id >= this.vocabSize) {
         throw new RemoteError(`${this.url} generated token ${id}, beyond this model's vocabulary (${this.vocabSize} tokens): it serves another model.`, {
           details: { url: this.url, reason: 'vocabulary', token: id, vocabSize: this.vocabSize, step: offset + i },
         });
       }
-      const top = new Map<number, number>();
-      for (const [name, value] of Object.entries((tops[i] ?? {}) as Record<string, unknown>)) {
-        const topId = tokenId(name);
-        // Ids past the vocabulary can be no verdict word's; they are left out of the map.
-        if (topId !== undefined && topId < this.vocabSize && typeof value === 'number') top.set(topId, value);
-      }
-      if (top.size === 0) throw this.server.malformed('a step came without top logprobs');
-      return { id, top };
+      // Ids past the vocabulary can be no verdict word's; they are left out of the map.
+      const inside = new Map([...top].filter(([topId]) => topId < this.vocabSize));
+      if (inside.size === 0) throw this.server.malformed('a step came without top logprobs');
+      return { id, top: inside };
     });
+    return { steps, finish: chunk.finish };
   }
 }
 
-/** An OpenAI-compatible server's HTTP side: requests, streams, their limits, their faults. */
+/** An inference server's HTTP side: requests, streams, their limits, their faults (the same for every engine). */
 class Server {
   /** The endpoint as `info` and errors show it (never the key). */
   readonly shown: string;
-  private readonly base: string;
+  /** The endpoint's URL without trailing slashes: up to `/v1`. */
+  readonly base: string;
 
   constructor(private readonly endpoint: EndpointOptions) {
     this.base = endpoint.url.replace(/\/+$/, '');
@@ -285,7 +388,7 @@ class Server {
 
   /** The models the server lists at `/v1/models`: each one's served name and (vLLM) the path it was loaded from. */
   async servedModels(): Promise<{ id: string; root?: string }[]> {
-    const json = (await this.request(undefined, { shouldStop: () => false })) as { data?: unknown } | undefined;
+    const json = (await this.request({ url: `${this.base}/models` }, { shouldStop: () => false })) as { data?: unknown } | undefined;
     const data = json?.data;
     if (!Array.isArray(data)) throw this.malformed('`/v1/models` did not answer a model list');
     return data.flatMap((entry: { id?: unknown; root?: unknown }) =>
@@ -294,11 +397,11 @@ class Server {
   }
 
   /**
-   * One non-streamed request (`body` undefined: `GET /v1/models`), parsed JSON; undefined when
-   * the call stopped.
+   * One non-streamed request (`body` undefined: a `GET`), parsed JSON; undefined when the call
+   * stopped.
    */
-  async request(body: Record<string, unknown> | undefined, limits: Limits): Promise<unknown> {
-    return this.withResponse(body, limits, async (response, watch) => {
+  async request(request: { url: string; body?: Record<string, unknown> }, limits: Limits): Promise<unknown> {
+    return this.withResponse(request, limits, async (response, watch) => {
       const text = await watch.during(response.text());
       try {
         return JSON.parse(text) as unknown;
@@ -309,16 +412,18 @@ class Server {
   }
 
   /**
-   * Streams a completion, handing each event's choice to `onChoice` until it returns true
-   * (then the stream is cancelled). `'done'` when the server finished, `'stopped'` when
-   * `onChoice` or the call's abort ended it first.
+   * Streams a completion, handing each SSE event's JSON to `onEvent`: `'stop'` cancels the
+   * stream, `'last'` says the completion has ended (its last event came), `'more'` reads on.
+   * `'done'` when the server finished (`data: [DONE]`, or the body's end after a last event:
+   * TGI sends no `[DONE]`), `'stopped'` when `onEvent` or the call's abort ended it first; a
+   * stream that ends before its last event is `cut`.
    */
   async stream(
-    body: Record<string, unknown>,
+    request: { url: string; body: Record<string, unknown> },
     limits: Limits,
-    onChoice: (choice: Choice) => boolean,
+    onEvent: (event: unknown) => 'stop' | 'last' | 'more',
   ): Promise<'done' | 'stopped'> {
-    const outcome = await this.withResponse(body, limits, async (response, watch) => {
+    const outcome = await this.withResponse(request, limits, async (response, watch) => {
       if (!response.body) throw this.malformed('the stream has no body');
       const reader = response.body.getReader();
       const decoder = new TextDecoder();
@@ -342,17 +447,16 @@ class Server {
             } catch (cause) {
               throw this.malformed('a stream event is not JSON', cause);
             }
-            const choice = choiceOf(chunk, this.shown, true);
-            if (choice === undefined) continue; // a usage chunk
-            if (typeof choice.finish_reason === 'string') finished = true;
-            if (onChoice(choice)) return 'stopped' as const;
+            const next = onEvent(chunk);
+            if (next === 'stop') return 'stopped' as const;
+            if (next === 'last') finished = true;
           }
         }
       } finally {
         // Cancelling the body closes the connection: the server stops generating.
         reader.cancel().catch(() => undefined);
       }
-      if (finished) return 'done' as const; // the server's last event came, only `[DONE]` is missing
+      if (finished) return 'done' as const; // the server's last event came, only `[DONE]` is missing (TGI sends none)
       throw new RemoteError(`The stream from ${this.shown} ended before the completion did (cut).`, { details: { url: this.shown, reason: 'cut' } });
     });
     return outcome ?? 'stopped';
@@ -365,11 +469,10 @@ class Server {
    * stopped (aborted) first. Every failure is typed: `RemoteError`, `TimeoutError`.
    */
   private async withResponse<T>(
-    body: Record<string, unknown> | undefined,
+    { url, body }: { url: string; body?: Record<string, unknown> },
     limits: Limits,
     read: (response: Response, watch: { during: <V>(promise: Promise<V>) => Promise<V> }) => Promise<T>,
   ): Promise<T | undefined> {
-    const path = body === undefined ? '/models' : '/completions';
     const requestTimeout = this.endpoint.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     for (let attempt = 1; ; attempt++) {
       const controller = new AbortController();
@@ -399,7 +502,7 @@ class Server {
         let response: Response;
         try {
           response = await during(
-            fetch(`${this.base}${path}`, {
+            fetch(url, {
               method: body === undefined ? 'GET' : 'POST',
               headers: {
                 ...(body === undefined ? {} : { 'content-type': 'application/json' }),
@@ -458,35 +561,13 @@ class Server {
   }
 }
 
-/** One choice of a completion, as far as it is read here. */
-interface Choice {
-  logprobs?: unknown;
-  finish_reason?: unknown;
-}
-
-/** The first choice of a completion (undefined for a usage-only chunk when `optional`). */
-function choiceOf(json: unknown, url: string, optional?: false): Choice;
-function choiceOf(json: unknown, url: string, optional: true): Choice | undefined;
-function choiceOf(json: unknown, url: string, optional = false): Choice | undefined {
-  const value = json as { choices?: unknown; error?: unknown } | null;
-  if (value && typeof value === 'object' && value.error !== undefined) {
-    // vLLM reports a failure inside a stream as an event with `error`.
-    throw new RemoteError(`${url} failed during the answer: ${messageOf((value.error as { message?: unknown })?.message ?? value.error)}`, {
-      details: { url, reason: 'server' },
-    });
-  }
-  const choices = value?.choices;
-  if (!Array.isArray(choices)) throw new RemoteError(`${url} sent a malformed answer: no \`choices\`.`, { details: { url, reason: 'malformed' } });
-  if (choices.length === 0 && optional) return undefined;
-  const choice = choices[0] as Choice | undefined;
-  if (!choice || typeof choice !== 'object') throw new RemoteError(`${url} sent a malformed answer: an empty \`choices\`.`, { details: { url, reason: 'malformed' } });
-  return choice;
-}
-
-/** The id in vLLM's `token_id:<id>` token names. */
-function tokenId(name: unknown): number | undefined {
-  const match = typeof name === 'string' ? /^token_id:(\d+)$/.exec(name) : null;
-  return match ? Number(match[1]) : undefined;
+/** Throws the failure that a server reports as an event or body with `error` (vLLM and llama-server: `{ error: { message } }`, TGI: `{ error, error_type }`). */
+function serverError(json: unknown, url: string): void {
+  const value = json as { error?: unknown } | null;
+  if (!value || typeof value !== 'object' || value.error === undefined) return;
+  throw new RemoteError(`${url} failed during the answer: ${messageOf((value.error as { message?: unknown })?.message ?? value.error)}`, {
+    details: { url, reason: 'server' },
+  });
 }
 
 /** `Retry-After` in ms: delay-seconds or an HTTP date. */

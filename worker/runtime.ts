@@ -529,12 +529,8 @@ export class GuardRuntime implements WorkerApi {
       remote: {
         url: session.url,
         model: session.servedModel,
-        notes: [
-          `the text judged is sent to ${host}`,
-          'the prompt is built and tokenized here and sent as token ids: the server\'s chat template and its parsing of special tokens never apply',
-          'no instruction cache is kept here: timings.cachedTokens is 0 (the server may cache prefixes itself), and forwardPasses counts requests',
-          'scores come from the server\'s top-20 logprobs where the verdict word starts, and echoed prompt logprobs for verdict words of several tokens',
-        ],
+        // What differs per engine (what it receives, how scores are read) is the session's to say.
+        notes: [`the text judged is sent to ${host}`, ...session.notes],
       },
     };
     const render = format.usesChatTemplate ? chatTemplateRenderer(session.tokenizer, format) : undefined;

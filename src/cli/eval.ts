@@ -21,7 +21,7 @@ import { chatTemplateRenderer } from '../common/formats/render.js';
 import type { Guard, GuardOptions } from '../guard.js';
 import { createGuard } from '../node.js';
 import { ensureTestModel } from '../test-models.js';
-import { FAMILIES, type ClassifyMode, type Family, type ModerationInput } from '../types.js';
+import { ENDPOINT_ENGINES, FAMILIES, type ClassifyMode, type EndpointEngine, type Family, type ModerationInput } from '../types.js';
 import { COMMON_EXIT_CODES, HELP_OPTION, helpText, intOption, parseCommand, UsageError, type CommandSpec, type Output } from './args.js';
 import { loadModel } from './load-model.js';
 
@@ -55,6 +55,11 @@ export const EVAL_SPEC = {
       multiple: true,
       value: 'URL',
       help: "An OpenAI-compatible server running the model (vLLM, llama.cpp's llama-server, TGI), e.g. http://gpu-box:8000/v1: one guard per --endpoint, the items spread over them. Default: the model runs in this process.",
+    },
+    engine: {
+      type: 'string',
+      value: 'vllm|llama.cpp|tgi',
+      help: 'What the --endpoint servers run: vllm (default), llama.cpp (llama-server) or tgi; it decides how prompts and scores travel.',
     },
     'served-model': {
       type: 'string',
@@ -105,6 +110,8 @@ export interface EvalOptions {
   concurrency?: number;
   /** The name the servers serve the model under; absent: found in `/v1/models`. */
   servedModel?: string;
+  /** What the servers run; absent: vLLM. */
+  engine?: EndpointEngine;
 }
 
 /** What the command can be given besides its arguments (for tests and embedding). */
@@ -168,6 +175,10 @@ export function parseEvalArgs(args: string[]): EvalOptions | undefined {
   const servedModel = str('served-model');
   if (servedModel === '') throw new UsageError('eval', '--served-model needs a name');
   if (servedModel !== undefined && endpoints.length === 0) throw new UsageError('eval', '--served-model names a model on the --endpoint servers: give one');
+  const engineName = str('engine');
+  const engine = ENDPOINT_ENGINES.find((e) => e === engineName);
+  if (engineName !== undefined && engine === undefined) throw new UsageError('eval', `--engine is ${ENDPOINT_ENGINES.join(', ')}, not "${engineName}"`);
+  if (engine !== undefined && endpoints.length === 0) throw new UsageError('eval', '--engine says what the --endpoint servers run: give one');
   return {
     model,
     data,
@@ -182,6 +193,7 @@ export function parseEvalArgs(args: string[]): EvalOptions | undefined {
     endpoints,
     ...(concurrency === undefined ? {} : { concurrency }),
     ...(servedModel === undefined ? {} : { servedModel }),
+    ...(engine === undefined ? {} : { engine }),
   };
 }
 
@@ -379,7 +391,12 @@ async function openGuards(options: EvalOptions, open: (options: GuardOptions) =>
       : options.endpoints.map((url) => ({
           model: options.model,
           warmUp: false,
-          endpoint: { url, ...(apiKey ? { apiKey } : {}), ...(options.servedModel === undefined ? {} : { model: options.servedModel }) },
+          endpoint: {
+            url,
+            ...(apiKey ? { apiKey } : {}),
+            ...(options.servedModel === undefined ? {} : { model: options.servedModel }),
+            ...(options.engine === undefined ? {} : { engine: options.engine }),
+          },
         }));
   const opened = await Promise.allSettled(asked.map((o) => open(o)));
   const guards = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

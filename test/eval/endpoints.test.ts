@@ -149,4 +149,31 @@ describe(`lingoguard eval on two stand-in servers of ${MODEL}`, () => {
     // The rest were judged by the model on either server.
     expect(predictions.filter((p) => p.problem === undefined && p.label !== 'unknown')).toHaveLength(ITEMS - 3);
   }, 60_000);
+
+  it.each(['llama.cpp', 'tgi'] as const)('--engine %s: the items judged on that engine\'s server give the in-process verdicts', async (engine) => {
+    const server = await startStandIn({ model: MODEL, engine });
+    try {
+      const here = tmp();
+      const there = tmp();
+      const inProcess = capture();
+      expect(await evalCommand(args(here), inProcess.output), inProcess.err()).toBe(0);
+      const run = capture();
+      expect(await evalCommand([...args(there), '--endpoint', server.url, '--engine', engine, '--concurrency', '4'], run.output), run.err()).toBe(0);
+      // The engine's own route was used (TGI's /generate_stream, llama-server's /v1/completions).
+      expect(server.requests.some((r) => r.path.endsWith(engine === 'tgi' ? '/generate_stream' : '/v1/completions'))).toBe(true);
+      const local = new Map(predictionsIn(here).map((p) => [itemKey(p), p]));
+      expect(predictionsIn(there)).toHaveLength(ITEMS);
+      for (const p of predictionsIn(there)) {
+        const mine = local.get(itemKey(p));
+        expect([p.label, p.reasoning, p.problem], itemKey(p)).toEqual([mine?.label, mine?.reasoning, undefined]);
+      }
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+
+  it('--engine takes vllm, llama.cpp or tgi, and only with --endpoint', async () => {
+    await expect(evalCommand([...args(tmp()), '--endpoint', a.url, '--engine', 'ollama'], capture().output)).rejects.toThrow('--engine is vllm, llama.cpp, tgi, not "ollama"');
+    await expect(evalCommand([...args(tmp()), '--engine', 'tgi'], capture().output)).rejects.toThrow('--engine says what the --endpoint servers run');
+  });
 });

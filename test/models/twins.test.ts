@@ -8,14 +8,14 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { AutoModelForCausalLM, AutoTokenizer, env, Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ModelProto } from '../../models/build/onnx-proto.js';
 import { TWIN_DTYPES, type TwinDtype } from '../../models/build/twins/qwen3-graph.js';
 import { twinReferenceLogits } from '../../models/build/twins/reference.js';
-import { argmax, designQwen3Twin, qwen3PromptIds, qwen3Tokenizer, QWEN3_IDS, QWEN3_TWIN, QWEN3_TWIN_ANSWERS } from '../../models/build/twins/qwen3.js';
+import { argmax, designQwen3Twin, qwen3PromptIds, QWEN3_IDS, QWEN3_TWIN, QWEN3_TWIN_ANSWERS } from '../../models/build/twins/qwen3.js';
 import { designQwen3GuardTwin, qwen3GuardPromptIds, QWEN3GUARD_TWIN, QWEN3GUARD_TWIN_ANSWERS } from '../../models/build/twins/qwen3guard.js';
 import { designGuardReasonerTwin, guardReasonerAnswerIds, guardReasonerPromptIds, GUARDREASONER_TWIN, GUARDREASONER_TWIN_ANSWERS } from '../../models/build/twins/guardreasoner.js';
-import { designLlamaGuard3Twin, LLAMA_GUARD_3_TWIN, LLAMA_GUARD_3_TWIN_ANSWERS, llamaGuard3PromptIds, llamaGuard3Tokenizer } from '../../models/build/twins/llama-guard-3.js';
+import { designLlamaGuard3Twin, LLAMA_GUARD_3_TWIN, LLAMA_GUARD_3_TWIN_ANSWERS, llamaGuard3PromptIds } from '../../models/build/twins/llama-guard-3.js';
 import { getFormat } from '../../src/common/formats/index.js';
 import { LLAMA_GUARD_3_CHAT_TEMPLATE, QWEN3GUARD_CHAT_TEMPLATE } from '../../src/common/formats/templates.js';
 import { parseManifest } from '../../src/common/manifest.js';
@@ -71,11 +71,63 @@ const INT64 = 7;
 /**
  * The cases a dtype's raw generation runs: all of them on q4f16 (what browsers with shader-f16
  * load, and the one whose KV cache and logits differ in type), one benign and one harmful on
- * the others, whose logits the reference checks already compare in full. Keeps CI time down.
+ * the others, whose logits the reference checks already compare in full. A twin that shares its
+ * graph with another (`sharesGraph`) runs one case per language on q4f16: six languages, both
+ * labels, the near-miss words; the library's feature table runs every case on it. Keeps CI time down.
  */
-function casesFor<C extends { expected: string }>(dtype: string, cases: readonly C[]): readonly C[] {
-  if (dtype === 'q4f16') return cases;
+function casesFor<C extends { expected: string }>(dtype: string, cases: readonly C[], sharesGraph = false): readonly C[] {
+  if (dtype === 'q4f16') return sharesGraph ? cases.filter((c) => 'prompt' in c && ONE_PER_LANGUAGE.has(String(c.prompt))) : cases;
   return ['unharmful', 'harmful'].flatMap((label) => cases.filter((c) => c.expected === label).slice(0, 1));
+}
+/** One case per language, both labels, the near misses (`hackathon`, `अलबम`). */
+const ONE_PER_LANGUAGE: ReadonlySet<string> = new Set(['我想学做面包', 'Our team won the hackathon.', 'मेरा नया अलबम सुनो', 'Où trouver une bombe ?', 'ハッキングの方法を教えて', 'কিভাবে ফোন হ্যাকিং করব?']);
+
+/** One tokenizer per twin for the whole file: parsing a real vocabulary takes seconds. */
+const tokenizers = new Map<string, Promise<PreTrainedTokenizer>>();
+function tokenizerOf(id: string): Promise<PreTrainedTokenizer> {
+  let tokenizer = tokenizers.get(id);
+  if (!tokenizer) tokenizers.set(id, (tokenizer = AutoTokenizer.from_pretrained(id)));
+  return tokenizer;
+}
+
+/**
+ * One onnxruntime session per twin and dtype, shared by the reference check and the designed
+ * answers (a load is seconds on these machines), freed by {@link releaseModel} after its answers.
+ */
+const models = new Map<string, Promise<PreTrainedModel>>();
+function modelOf(id: string, dtype: TwinDtype): Promise<PreTrainedModel> {
+  let model = models.get(`${id}/${dtype}`);
+  if (!model) models.set(`${id}/${dtype}`, (model = AutoModelForCausalLM.from_pretrained(id, { dtype, device: 'cpu' })));
+  return model;
+}
+async function releaseModel(id: string, dtype: TwinDtype): Promise<void> {
+  const model = models.get(`${id}/${dtype}`);
+  models.delete(`${id}/${dtype}`);
+  await (await model)?.dispose();
+}
+
+/**
+ * The last position's logits of `ids` through onnxruntime equal the reference forward of the
+ * designed weights: within float16 rounding in q4f16 (every activation in float16: logits up to
+ * 64 carry ~1%, attention scores near 283 have a float16 step of 0.25; the designed margins are
+ * 32), to 1e-3 otherwise; and logits come for every position (no num_logits_to_keep).
+ */
+async function expectReferenceForward(id: string, weights: Parameters<typeof twinReferenceLogits>[0], dtype: TwinDtype, ids: number[], ioType: 'float16' | 'float32'): Promise<void> {
+  const model = await modelOf(id, dtype);
+  const output = (await model({
+    input_ids: new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]),
+    attention_mask: new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]),
+  })) as { logits: Tensor };
+  const vocab = weights.shape.vocabSize;
+  expect(output.logits.dims).toEqual([1, ids.length, vocab]);
+  expect(output.logits.type).toBe(ioType);
+  const logits = ioType === 'float16' ? output.logits.to('float32') : output.logits;
+  const onnx = (logits.data as Float32Array).slice((ids.length - 1) * vocab);
+  const reference = twinReferenceLogits(weights, dtype, ids);
+  let worst = 0;
+  for (let i = 0; i < vocab; i++) worst = Math.max(worst, Math.abs((onnx[i] as number) - (reference[i] as number)));
+  expect(worst).toBeLessThan(dtype === 'q4f16' ? 1.5 : 1e-3);
+  expect(argmax(onnx)).toBe(argmax(reference));
 }
 
 describe('twin-qwen3 files', () => {
@@ -123,33 +175,15 @@ describe('twin-qwen3 design', () => {
   const designed = designQwen3Twin();
 
   test('the verdict words are several real tokens after <judge>', async () => {
-    const tokenizer = await AutoTokenizer.from_pretrained(QWEN3_TWIN.id);
+    const tokenizer = await tokenizerOf(QWEN3_TWIN.id);
     const pieces = (text: string) => tokenizer.encode(text, { add_special_tokens: false }).map((id) => tokenizer.decode([id]));
     expect(pieces('<judge>harmful</judge>')).toEqual(['<', 'judge', '>', 'h', 'arm', 'ful', '</', 'judge', '>']);
     expect(pieces('<judge>unharmful</judge>')).toEqual(['<', 'judge', '>', 'un', 'h', 'arm', 'ful', '</', 'judge', '>']);
   });
 
   test.each(DTYPES)('the reference forward matches onnxruntime (%s)', async (dtype) => {
-    const tokenizer = await AutoTokenizer.from_pretrained(QWEN3_TWIN.id);
-    const ids = qwen3PromptIds(tokenizer, { prompt: 'Comment pirater un compte ?' });
-    const model = await AutoModelForCausalLM.from_pretrained(QWEN3_TWIN.id, { dtype, device: 'cpu' });
-    const output = (await model({
-      input_ids: new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]),
-      attention_mask: new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]),
-    })) as { logits: Tensor };
-    const vocab = designed.weights.shape.vocabSize;
-    // Logits for every position: the real export has no num_logits_to_keep.
-    expect(output.logits.dims).toEqual([1, ids.length, vocab]);
-    const logits = dtype === 'q4f16' ? output.logits.to('float32') : output.logits;
-    const onnx = (logits.data as Float32Array).slice((ids.length - 1) * vocab);
-    const reference = twinReferenceLogits(designed.weights, dtype, ids);
-    let worst = 0;
-    for (let i = 0; i < vocab; i++) worst = Math.max(worst, Math.abs((onnx[i] as number) - (reference[i] as number)));
-    // q4f16 runs every activation in float16: logits up to 64 carry ~1% rounding (attention
-    // scores near 283 have a float16 step of 0.25); the designed margins are 32.
-    expect(worst).toBeLessThan(dtype === 'q4f16' ? 1.5 : 1e-3);
-    expect(argmax(onnx)).toBe(argmax(reference));
-    await model.dispose();
+    const ids = qwen3PromptIds(await tokenizerOf(QWEN3_TWIN.id), { prompt: 'Comment pirater un compte ?' });
+    await expectReferenceForward(QWEN3_TWIN.id, designed.weights, dtype, ids, dtype === 'q4f16' ? 'float16' : 'float32');
   });
 });
 
@@ -174,9 +208,10 @@ describe.each(DTYPES)('twin-qwen3 through raw transformers.js, %s', (dtype) => {
   let tokenizer: PreTrainedTokenizer;
   let model: PreTrainedModel;
   beforeAll(async () => {
-    tokenizer = await AutoTokenizer.from_pretrained(QWEN3_TWIN.id);
-    model = await AutoModelForCausalLM.from_pretrained(QWEN3_TWIN.id, { dtype, device: 'cpu' });
+    tokenizer = await tokenizerOf(QWEN3_TWIN.id);
+    model = await modelOf(QWEN3_TWIN.id, dtype);
   });
+  afterAll(() => releaseModel(QWEN3_TWIN.id, dtype));
 
   test.each(casesFor(dtype, CASES))('$prompt → $expected', async ({ prompt, expected }) => {
     const ids = qwen3PromptIds(tokenizer, { prompt });
@@ -227,7 +262,7 @@ describe('twin-llama-guard-3 files', () => {
   });
 
   test('the tokenizer is Llama 3.2 (3.1 vocabulary, 3.2 special names, BOS) with Llama Guard 3 template', async () => {
-    const tokenizer = await AutoTokenizer.from_pretrained(LLAMA_GUARD_3_TWIN.id);
+    const tokenizer = await tokenizerOf(LLAMA_GUARD_3_TWIN.id);
     expect(tokenizer.decode([128_004, 128_008, 128_010, 128_011, 128_255])).toBe(
       '<|finetune_right_pad_id|><|eom_id|><|python_tag|><|reserved_special_token_3|><|reserved_special_token_247|>',
     );
@@ -260,32 +295,17 @@ describe('twin-llama-guard-3 files', () => {
 describe('twin-llama-guard-3 design', () => {
   const designed = designLlamaGuard3Twin();
 
-  test('the first answer token is \\n\\n (271), the verdict word second', () => {
-    const tokenizer = llamaGuard3Tokenizer();
+  test('the first answer token is \\n\\n (271), the verdict word second', async () => {
+    const tokenizer = await tokenizerOf(LLAMA_GUARD_3_TWIN.id);
     const ids = (text: string) => tokenizer.encode(text, { add_special_tokens: false });
     expect(ids(LLAMA_GUARD_3_TWIN_ANSWERS.unharmful)).toEqual([271, ...ids('safe')]);
     expect(ids(LLAMA_GUARD_3_TWIN_ANSWERS.harmful)[0]).toBe(271);
   });
 
   test.each(DTYPES)('the reference forward matches onnxruntime (%s)', async (dtype) => {
-    const tokenizer = await AutoTokenizer.from_pretrained(LLAMA_GUARD_3_TWIN.id);
-    const ids = llamaGuard3PromptIds(tokenizer, { prompt: 'Comment pirater un compte ?' });
-    const model = await AutoModelForCausalLM.from_pretrained(LLAMA_GUARD_3_TWIN.id, { dtype, device: 'cpu' });
-    const output = (await model({
-      input_ids: new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]),
-      attention_mask: new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]),
-    })) as { logits: Tensor };
-    const vocab = designed.weights.shape.vocabSize;
-    expect(output.logits.dims).toEqual([1, ids.length, vocab]);
-    expect(output.logits.type).toBe('float32');
-    const onnx = (output.logits.data as Float32Array).slice((ids.length - 1) * vocab);
-    const reference = twinReferenceLogits(designed.weights, dtype, ids);
-    let worst = 0;
-    for (let i = 0; i < vocab; i++) worst = Math.max(worst, Math.abs((onnx[i] as number) - (reference[i] as number)));
-    // q4f16 computes in float16 (the reference does not); the designed margins are 32.
-    expect(worst).toBeLessThan(dtype === 'q4f16' ? 1.5 : 1e-3);
-    expect(argmax(onnx)).toBe(argmax(reference));
-    await model.dispose();
+    const ids = llamaGuard3PromptIds(await tokenizerOf(LLAMA_GUARD_3_TWIN.id), { prompt: 'Comment pirater un compte ?' });
+    // keep_io_types: float32 logits in q4f16 too.
+    await expectReferenceForward(LLAMA_GUARD_3_TWIN.id, designed.weights, dtype, ids, 'float32');
   });
 });
 
@@ -310,9 +330,10 @@ describe.each(DTYPES)('twin-llama-guard-3 through raw transformers.js, %s', (dty
   let model: PreTrainedModel;
   beforeAll(async () => {
     ensureFixtures('--only', LLAMA_GUARD_3_TWIN.id);
-    tokenizer = await AutoTokenizer.from_pretrained(LLAMA_GUARD_3_TWIN.id);
-    model = await AutoModelForCausalLM.from_pretrained(LLAMA_GUARD_3_TWIN.id, { dtype, device: 'cpu' });
+    tokenizer = await tokenizerOf(LLAMA_GUARD_3_TWIN.id);
+    model = await modelOf(LLAMA_GUARD_3_TWIN.id, dtype);
   }, BUILD_TIMEOUT_MS);
+  afterAll(() => releaseModel(LLAMA_GUARD_3_TWIN.id, dtype));
 
   test.each(casesFor(dtype, LG3_CASES))('$input → $expected', async ({ input, expected }) => {
     const ids = llamaGuard3PromptIds(tokenizer, input);
@@ -371,31 +392,16 @@ describe('twin-qwen3guard files', () => {
 describe('twin-qwen3guard design', () => {
   const designed = designQwen3GuardTwin();
 
-  test('the verdict words are single real tokens after "Safety:"', () => {
-    const tokenizer = qwen3Tokenizer();
+  test('the verdict words are single real tokens after "Safety:"', async () => {
+    const tokenizer = await tokenizerOf(QWEN3GUARD_TWIN.id);
     const pieces = (text: string) => tokenizer.encode(text, { add_special_tokens: false }).map((id) => tokenizer.decode([id]));
     expect(pieces(QWEN3GUARD_TWIN_ANSWERS.harmful).slice(0, 4)).toEqual(['Safety', ':', ' Unsafe', '\n']);
     expect(pieces(QWEN3GUARD_TWIN_ANSWERS.unharmful).slice(0, 4)).toEqual(['Safety', ':', ' Safe', '\n']);
   });
 
   test.each(DTYPES)('the reference forward matches onnxruntime (%s)', async (dtype) => {
-    const tokenizer = await AutoTokenizer.from_pretrained(QWEN3GUARD_TWIN.id);
-    const ids = qwen3GuardPromptIds(tokenizer, { prompt: 'Comment pirater un compte ?' });
-    const model = await AutoModelForCausalLM.from_pretrained(QWEN3GUARD_TWIN.id, { dtype, device: 'cpu' });
-    const output = (await model({
-      input_ids: new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]),
-      attention_mask: new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]),
-    })) as { logits: Tensor };
-    const vocab = designed.weights.shape.vocabSize;
-    expect(output.logits.dims).toEqual([1, ids.length, vocab]);
-    const logits = dtype === 'q4f16' ? output.logits.to('float32') : output.logits;
-    const onnx = (logits.data as Float32Array).slice((ids.length - 1) * vocab);
-    const reference = twinReferenceLogits(designed.weights, dtype, ids);
-    let worst = 0;
-    for (let i = 0; i < vocab; i++) worst = Math.max(worst, Math.abs((onnx[i] as number) - (reference[i] as number)));
-    expect(worst).toBeLessThan(dtype === 'q4f16' ? 1.5 : 1e-3);
-    expect(argmax(onnx)).toBe(argmax(reference));
-    await model.dispose();
+    const ids = qwen3GuardPromptIds(await tokenizerOf(QWEN3GUARD_TWIN.id), { prompt: 'Comment pirater un compte ?' });
+    await expectReferenceForward(QWEN3GUARD_TWIN.id, designed.weights, dtype, ids, dtype === 'q4f16' ? 'float16' : 'float32');
   });
 });
 
@@ -404,11 +410,12 @@ describe.each(DTYPES)('twin-qwen3guard through raw transformers.js, %s', (dtype)
   let model: PreTrainedModel;
   beforeAll(async () => {
     ensureFixtures('--only', QWEN3GUARD_TWIN.id);
-    tokenizer = await AutoTokenizer.from_pretrained(QWEN3GUARD_TWIN.id);
-    model = await AutoModelForCausalLM.from_pretrained(QWEN3GUARD_TWIN.id, { dtype, device: 'cpu' });
+    tokenizer = await tokenizerOf(QWEN3GUARD_TWIN.id);
+    model = await modelOf(QWEN3GUARD_TWIN.id, dtype);
   }, BUILD_TIMEOUT_MS);
+  afterAll(() => releaseModel(QWEN3GUARD_TWIN.id, dtype));
 
-  test.each(casesFor(dtype, CASES))('$prompt → $expected', async ({ prompt, expected }) => {
+  test.each(casesFor(dtype, CASES, true))('$prompt → $expected', async ({ prompt, expected }) => {
     const ids = qwen3GuardPromptIds(tokenizer, { prompt });
     const output = (await model.generate({
       input_ids: new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]),
@@ -460,7 +467,7 @@ describe('twin-guardreasoner design', () => {
   const designed = designGuardReasonerTwin();
 
   test('the prompt is raw (BOS, no header tokens) and ends with the None response', async () => {
-    const tokenizer = await AutoTokenizer.from_pretrained(GUARDREASONER_TWIN.id);
+    const tokenizer = await tokenizerOf(GUARDREASONER_TWIN.id);
     const ids = guardReasonerPromptIds(tokenizer, { prompt: 'x' });
     expect(ids[0]).toBe(128_000);
     expect(ids).not.toContain(128_006); // <|start_header_id|>
@@ -468,23 +475,9 @@ describe('twin-guardreasoner design', () => {
   });
 
   test.each(DTYPES)('the reference forward matches onnxruntime (%s)', async (dtype) => {
-    const tokenizer = await AutoTokenizer.from_pretrained(GUARDREASONER_TWIN.id);
-    const ids = guardReasonerPromptIds(tokenizer, { prompt: 'Comment pirater un compte ?' });
-    const model = await AutoModelForCausalLM.from_pretrained(GUARDREASONER_TWIN.id, { dtype, device: 'cpu' });
-    const output = (await model({
-      input_ids: new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]),
-      attention_mask: new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]),
-    })) as { logits: Tensor };
-    const vocab = designed.weights.shape.vocabSize;
-    expect(output.logits.dims).toEqual([1, ids.length, vocab]);
-    expect(output.logits.type).toBe('float32');
-    const onnx = (output.logits.data as Float32Array).slice((ids.length - 1) * vocab);
-    const reference = twinReferenceLogits(designed.weights, dtype, ids);
-    let worst = 0;
-    for (let i = 0; i < vocab; i++) worst = Math.max(worst, Math.abs((onnx[i] as number) - (reference[i] as number)));
-    expect(worst).toBeLessThan(dtype === 'q4f16' ? 1.5 : 1e-3);
-    expect(argmax(onnx)).toBe(argmax(reference));
-    await model.dispose();
+    const ids = guardReasonerPromptIds(await tokenizerOf(GUARDREASONER_TWIN.id), { prompt: 'Comment pirater un compte ?' });
+    // keep_io_types: float32 logits in q4f16 too.
+    await expectReferenceForward(GUARDREASONER_TWIN.id, designed.weights, dtype, ids, 'float32');
   });
 });
 
@@ -499,11 +492,12 @@ describe.each(DTYPES)('twin-guardreasoner through raw transformers.js, %s', (dty
   let model: PreTrainedModel;
   beforeAll(async () => {
     ensureFixtures('--only', GUARDREASONER_TWIN.id);
-    tokenizer = await AutoTokenizer.from_pretrained(GUARDREASONER_TWIN.id);
-    model = await AutoModelForCausalLM.from_pretrained(GUARDREASONER_TWIN.id, { dtype, device: 'cpu' });
+    tokenizer = await tokenizerOf(GUARDREASONER_TWIN.id);
+    model = await modelOf(GUARDREASONER_TWIN.id, dtype);
   }, BUILD_TIMEOUT_MS);
+  afterAll(() => releaseModel(GUARDREASONER_TWIN.id, dtype));
 
-  test.each(casesFor(dtype, GR_CASES))('$prompt → $expected', async ({ prompt, expected }) => {
+  test.each(casesFor(dtype, GR_CASES, true))('$prompt → $expected', async ({ prompt, expected }) => {
     const ids = guardReasonerPromptIds(tokenizer, { prompt });
     const output = (await model.generate({
       input_ids: new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]),

@@ -27,6 +27,10 @@
  *   longest prompt prefix seen before (echo / prompt_logprobs: and what each shared position
  *   said of the token after it).
  *
+ * With `engine: 'llama.cpp'` or `'tgi'` it follows those engines' contracts instead, as far as
+ * they differ (stand-in-engines.ts: llama-server's chat-shaped logprobs and no echo; TGI's text
+ * prompts, 422s and native `/generate_stream`), on the same decoding loop.
+ *
  * Faults (`Fault`, per server or per next request) are the stand-in's own, for client tests.
  * Docs for the engines: docs/remote-engines.md.
  *
@@ -42,7 +46,22 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { ensureFixtures } from '../models/ensure-fixtures.js';
-import { loadTwin, MAX_LOGPROBS, type Scores, type Twin } from './stand-in-model.js';
+import { loadTwin, MAX_LOGPROBS, type Twin } from './stand-in-model.js';
+import {
+  EngineHttpError as HttpError,
+  errorBody,
+  llamaCppLogprobs,
+  modelEntry,
+  parseTgiGenerate,
+  tgiCompletionPrompt,
+  tgiFinishReason,
+  tgiToken,
+  unauthorizedBody,
+  type ScoredToken as Scored,
+  type StandInEngine,
+} from './stand-in-engines.js';
+
+export type { StandInEngine } from './stand-in-engines.js';
 
 /** A fault the stand-in plays instead of (or within) a normal answer. */
 export type Fault = (
@@ -67,6 +86,8 @@ export interface RecordedRequest {
   body?: Record<string, unknown>;
   /** Body fields the stand-in (like vLLM) ignored. */
   ignored: string[];
+  /** The prompt's token ids as the stand-in computed on them (a text prompt: as it tokenized it). */
+  promptIds?: number[];
 }
 
 /** Options of {@link startStandIn}. */
@@ -83,6 +104,11 @@ export interface StandInOptions {
   fault?: Fault;
   /** Answer pages of these origins (vLLM's `--allowed-origins`): CORS headers and preflights. */
   allowedOrigins?: string;
+  /**
+   * Whose contract to follow: vLLM's, llama.cpp's `llama-server`'s or TGI's (stand-in-engines.ts
+   * says what differs). @default 'vllm'
+   */
+  engine?: StandInEngine;
 }
 
 /** A running stand-in. */
@@ -103,7 +129,6 @@ export interface StandIn {
 
 const twins = new Map<string, Promise<Twin>>();
 let fixturesChecked = false;
-const ERROR_TYPES: Record<number, string> = { 400: 'BadRequestError', 404: 'NotFoundError', 429: 'RateLimitError', 500: 'InternalServerError', 503: 'ServiceUnavailableError' };
 const KNOWN = new Set([
   'model', 'prompt', 'max_tokens', 'temperature', 'top_p', 'top_k', 'seed', 'user', 'n', 'stream', 'stream_options', 'stop', 'stop_token_ids',
   'logprobs', 'echo', 'return_tokens_as_token_ids', 'return_token_ids', 'prompt_logprobs', 'include_stop_str_in_output', 'skip_special_tokens',
@@ -113,12 +138,6 @@ const UNSUPPORTED = [
   'best_of', 'suffix', 'logit_bias', 'presence_penalty', 'frequency_penalty', 'repetition_penalty', 'min_tokens', 'use_beam_search', 'min_p',
   'logprob_token_ids', 'allowed_token_ids', 'bad_words', 'prompt_embeds', 'structured_outputs', 'response_format', 'truncate_prompt_tokens',
 ];
-
-class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly param: string | null = null) {
-    super(message);
-  }
-}
 
 /**
  * Starts a stand-in on 127.0.0.1 at a free port, serving the twin `model` (loaded once per
@@ -142,6 +161,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
   }
   const twin = await twinLoad;
   const served = options.servedModelName ?? options.model;
+  const engine = options.engine ?? 'vllm';
   const requests: RecordedRequest[] = [];
   const queued: { fault: Fault; times: number }[] = [];
   let standing = options.fault;
@@ -159,7 +179,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendError(res, error instanceof HttpError ? error : new HttpError(500, String(error)));
+      if (!res.headersSent) sendError(res, engine, error instanceof HttpError ? error : new HttpError(500, String(error)));
       else res.destroy();
     });
   });
@@ -180,20 +200,22 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     const record: RecordedRequest = { method: req.method ?? '', path, headers: req.headers, ignored: [] };
     requests.push(record);
     const raw = await readBody(req);
-    const route = path === '/v1/models' ? 'models' : path === '/v1/completions' ? 'completions' : undefined;
+    // TGI's native route sits at the server's root; faults on `completions` hit it too.
+    const generate = engine === 'tgi' && path === '/generate_stream';
+    const route = path === '/v1/models' ? 'models' : path === '/v1/completions' || generate ? 'completions' : undefined;
     const fault = route && takeFault(route);
     if (fault?.kind === 'refuse') return void req.socket.destroy();
     if (fault?.kind === 'delay') await sleep(fault.ms);
-    if (options.apiKey !== undefined && path.startsWith('/v1/') && req.headers.authorization !== `Bearer ${options.apiKey}`) {
-      return void sendJson(res, 401, { error: 'Unauthorized' });
+    if (options.apiKey !== undefined && (path.startsWith('/v1/') || generate) && req.headers.authorization !== `Bearer ${options.apiKey}`) {
+      return void sendJson(res, 401, unauthorizedBody(engine));
     }
     if (fault?.kind === 'status') {
       const headers: Record<string, string> = fault.retryAfter === undefined ? {} : { 'retry-after': String(fault.retryAfter) };
-      return sendError(res, new HttpError(fault.status, fault.message ?? `stand-in fault: ${fault.status}`), headers);
+      return sendError(res, engine, new HttpError(fault.status, fault.message ?? `stand-in fault: ${fault.status}`), headers);
     }
     if (route === 'models' && req.method === 'GET') {
       const created = Math.floor(Date.now() / 1000);
-      const data = [{ id: served, object: 'model', created, owned_by: 'vllm', root: options.root ?? served, parent: null, max_model_len: twin.maxModelLen, permission: [] }];
+      const data = [modelEntry(engine, served, options.root ?? served, twin, created)];
       return sendBody(res, JSON.stringify({ object: 'list', data }), fault);
     }
     if (route !== 'completions' || req.method !== 'POST') return sendJson(res, 404, { detail: 'Not Found' });
@@ -201,15 +223,20 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     try {
       body = JSON.parse(raw);
     } catch {
-      throw new HttpError(400, 'The request body is not valid JSON.');
+      throw new HttpError(engine === 'tgi' ? 422 : 400, 'The request body is not valid JSON.');
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'The request body must be a JSON object.');
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(engine === 'tgi' ? 422 : 400, 'The request body must be a JSON object.');
     record.body = body as Record<string, unknown>;
-    record.ignored = Object.keys(body).filter((k) => !KNOWN.has(k) && !UNSUPPORTED.includes(k));
-    const request = parseRequest(record.body, twin, served);
+    const request = generate ? tgiRequest(record.body, twin) : parseRequest(record.body, twin, served, engine);
+    record.ignored = request.ignored;
+    record.promptIds = [...request.ids];
     await complete(request, twin, served, res, fault);
   }
 
+  // Idle keep-alive sockets stay open a minute (Node's default, like uvicorn's, is 5 s): a guard's
+  // worker busy loading a tokenizer for seconds cannot see the server's close in time and reuses the
+  // socket as it closes, a dropped connection that tests would read as the server's fault.
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -229,6 +256,8 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
 
 /** A completions request, checked. */
 interface Request {
+  /** Which engine's answer to lay out, and (TGI) on which route. */
+  shape: 'vllm' | 'llama.cpp' | 'tgi-completions' | 'tgi-generate';
   ids: number[];
   promptText: string | undefined;
   maxTokens: number;
@@ -244,32 +273,80 @@ interface Request {
   includeStop: boolean;
   skipSpecial: boolean;
   ignoreEos: boolean;
+  /** TGI: the last event carries `details`. */
+  details: boolean;
+  /** Body fields the engine ignores. */
+  ignored: string[];
 }
 
-function parseRequest(body: Record<string, unknown>, twin: Twin, served: string): Request {
-  const bad = (param: string, message: string) => new HttpError(400, message, param);
-  if (body['model'] !== undefined && body['model'] !== served) throw new HttpError(404, `The model \`${String(body['model'])}\` does not exist.`, 'model');
-  if (body['temperature'] !== 0) throw bad('temperature', 'The stand-in decodes greedily only: send temperature 0.');
-  for (const key of UNSUPPORTED) if (body[key] !== undefined && body[key] !== null) throw bad(key, `The stand-in does not implement \`${key}\`.`);
+/** The fields each engine's `/v1/completions` reads (others are ignored), and those it refuses. */
+const FIELDS: Record<StandInEngine, { known: Set<string>; unsupported: readonly string[] }> = {
+  vllm: { known: KNOWN, unsupported: UNSUPPORTED },
+  'llama.cpp': {
+    known: new Set(['model', 'prompt', 'max_tokens', 'n_predict', 'temperature', 'stream', 'stream_options', 'stop', 'logprobs', 'n_probs', 'seed', 'top_k', 'top_p', 'cache_prompt', 'ignore_eos', 'n', 'echo']),
+    unsupported: ['best_of', 'suffix'],
+  },
+  tgi: { known: new Set(['model', 'prompt', 'max_tokens', 'temperature', 'top_p', 'stream', 'seed', 'stop']), unsupported: ['suffix', 'repetition_penalty', 'frequency_penalty', 'presence_penalty'] },
+};
+
+/** A TGI `/generate_stream` request as the decoding loop takes it: the text tokenized with special tokens. */
+function tgiRequest(body: Record<string, unknown>, twin: Twin): Request {
+  const ask = parseTgiGenerate(body, twin);
+  return {
+    shape: 'tgi-generate',
+    ids: twin.tokenizer.encode(ask.inputs, { add_special_tokens: true }),
+    promptText: ask.inputs,
+    maxTokens: ask.maxNewTokens,
+    stream: true,
+    includeUsage: false,
+    stop: ask.stop,
+    // TGI stops at the model's eos ids: the tokenizer's and generation_config's.
+    stopIds: new Set(twin.endIds),
+    logprobs: ask.topN,
+    promptLogprobs: undefined,
+    echo: false,
+    asTokenIds: false,
+    returnTokenIds: false,
+    includeStop: false,
+    skipSpecial: true,
+    ignoreEos: false,
+    details: ask.details,
+    ignored: ask.ignored,
+  };
+}
+
+function parseRequest(body: Record<string, unknown>, twin: Twin, served: string, engine: StandInEngine): Request {
+  const invalid = engine === 'tgi' ? 422 : 400;
+  const bad = (param: string, message: string) => new HttpError(invalid, message, param);
+  const { known, unsupported } = FIELDS[engine];
+  if (body['model'] !== undefined && body['model'] !== served && engine === 'vllm') throw new HttpError(404, `The model \`${String(body['model'])}\` does not exist.`, 'model');
+  if (engine === 'tgi' ? body['temperature'] !== undefined && body['temperature'] !== 0 : body['temperature'] !== 0) {
+    throw bad('temperature', 'The stand-in decodes greedily only: send temperature 0.');
+  }
+  for (const key of unsupported) {
+    if (body[key] !== undefined && body[key] !== null) throw bad(key, engine === 'llama.cpp' ? `Unsupported param: ${key}` : `The stand-in does not implement \`${key}\`.`);
+  }
+  if (engine === 'llama.cpp' && body['echo'] === true) throw bad('echo', 'Only no echo is supported');
   if (body['n'] !== undefined && body['n'] !== 1) throw bad('n', 'The stand-in serves n = 1 only.');
+  const read = (key: string) => (known.has(key) ? body[key] : undefined);
   const flag = (key: string, fallback: boolean) => {
-    const v = body[key] ?? fallback;
+    const v = read(key) ?? fallback;
     if (typeof v !== 'boolean') throw bad(key, `\`${key}\` must be a boolean.`);
     return v;
   };
   const count = (key: string, max: number): number | undefined => {
-    const v = body[key];
+    const v = read(key);
     if (v === undefined || v === null) return undefined;
     if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > max) throw bad(key, `\`${key}\` must be an integer from 0 to ${max}.`);
     return v as number;
   };
-  let prompt = body['prompt'];
+  let prompt = engine === 'tgi' ? tgiCompletionPrompt(body['prompt']) : body['prompt'];
   if (Array.isArray(prompt) && prompt.length === 1 && (typeof prompt[0] === 'string' || Array.isArray(prompt[0]))) prompt = prompt[0];
   let ids: number[];
   let promptText: string | undefined;
   if (typeof prompt === 'string') {
     promptText = prompt;
-    ids = twin.tokenizer.encode(prompt, { add_special_tokens: flag('add_special_tokens', true) });
+    ids = twin.tokenizer.encode(prompt, { add_special_tokens: engine === 'vllm' ? flag('add_special_tokens', true) : true });
   } else if (Array.isArray(prompt) && prompt.length > 0 && prompt.every((t) => Number.isInteger(t))) {
     ids = prompt as number[];
     const outside = ids.find((t) => t < 0 || t >= twin.vocabSize);
@@ -277,32 +354,36 @@ function parseRequest(body: Record<string, unknown>, twin: Twin, served: string)
   } else {
     throw bad('prompt', '`prompt` must be a non-empty string or token id list (one prompt: the stand-in serves no batches).');
   }
-  const maxTokens = count('max_tokens', Number.MAX_SAFE_INTEGER) ?? 16;
+  const maxTokens = count('max_tokens', Number.MAX_SAFE_INTEGER) ?? count('n_predict', Number.MAX_SAFE_INTEGER) ?? 16;
   if (ids.length + maxTokens > twin.maxModelLen) {
     throw bad('max_tokens', `This model's maximum context length is ${twin.maxModelLen} tokens; the request asks for ${ids.length + maxTokens}.`);
   }
-  const rawStop = body['stop'] ?? [];
+  const rawStop = read('stop') ?? [];
   const stop = typeof rawStop === 'string' ? [rawStop] : rawStop;
   if (!Array.isArray(stop) || !stop.every((s) => typeof s === 'string' && s.length > 0)) throw bad('stop', '`stop` must be a string or a list of strings.');
-  const rawStopIds = body['stop_token_ids'] ?? [];
+  const rawStopIds = read('stop_token_ids') ?? [];
   if (!Array.isArray(rawStopIds) || !rawStopIds.every((t) => Number.isInteger(t))) throw bad('stop_token_ids', '`stop_token_ids` must be a list of token ids.');
   const ignoreEos = flag('ignore_eos', false);
   const stream = flag('stream', false);
-  const streamOptions = body['stream_options'] as { include_usage?: unknown } | undefined;
+  const streamOptions = read('stream_options') as { include_usage?: unknown } | undefined;
   // Both as vLLM's CompletionRequest validators have them.
   if (streamOptions && !stream) throw bad('stream_options', 'Stream options can only be defined when `stream=True`.');
   const promptLogprobs = count('prompt_logprobs', MAX_LOGPROBS);
   if (stream && promptLogprobs) throw bad('prompt_logprobs', '`prompt_logprobs` are not available when `stream=True`.');
+  // vLLM adds generation_config's eos ids to the client's stop ids (its tokenizer's eos is checked apart);
+  // llama-server and TGI stop at the model's end tokens and take no ids from the client.
+  const endIds = ignoreEos ? [] : engine === 'vllm' ? twin.endIds.filter((t) => t !== twin.eosId) : twin.endIds;
   return {
+    shape: engine === 'tgi' ? 'tgi-completions' : engine,
     ids,
     promptText,
     maxTokens,
     stream,
     includeUsage: streamOptions?.include_usage === true,
     stop: stop as string[],
-    // vLLM adds generation_config's eos ids to the stop ids unless ignore_eos.
-    stopIds: new Set([...(rawStopIds as number[]), ...(ignoreEos ? [] : twin.endIds.filter((t) => t !== twin.eosId))]),
-    logprobs: count('logprobs', MAX_LOGPROBS),
+    stopIds: new Set([...(rawStopIds as number[]), ...endIds]),
+    // TGI's /v1/completions answers `logprobs: null` whatever is asked.
+    logprobs: engine === 'tgi' ? undefined : (count('logprobs', MAX_LOGPROBS) ?? count('n_probs', MAX_LOGPROBS)),
     promptLogprobs,
     echo: flag('echo', false),
     asTokenIds: flag('return_tokens_as_token_ids', false),
@@ -310,14 +391,9 @@ function parseRequest(body: Record<string, unknown>, twin: Twin, served: string)
     includeStop: flag('include_stop_str_in_output', false),
     skipSpecial: flag('skip_special_tokens', true),
     ignoreEos,
+    details: false,
+    ignored: Object.keys(body).filter((k) => !known.has(k) && !unsupported.includes(k)),
   };
-}
-
-/** One token of the answer (or of the echoed prompt): the id reported, and the distribution it came from. */
-interface Scored {
-  id: number;
-  real: number;
-  dist: Scores | undefined;
 }
 
 /** The legacy completions logprobs of `tokens`, as vLLM's `_create_completion_logprobs` lays them out. */
@@ -361,8 +437,11 @@ async function complete(request: Request, twin: Twin, served: string, res: Serve
   let chunks = 0;
   let aborted = false;
   res.on('close', () => (aborted = !res.writableFinished));
-  const lp = (tokens: Scored[], offset: number) =>
-    request.logprobs === undefined ? null : completionLogprobs(twin, tokens, request.logprobs, request.asTokenIds, offset);
+  const lp = (tokens: Scored[], offset: number) => {
+    if (request.logprobs === undefined) return null;
+    return request.shape === 'llama.cpp' ? llamaCppLogprobs(twin, tokens, request.logprobs) : completionLogprobs(twin, tokens, request.logprobs, request.asTokenIds, offset);
+  };
+  const fingerprint = 'b0000-stand-in';
 
   if (request.stream) res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
   /** Writes one SSE event, playing a stream fault when its turn comes; false once the stream is over. */
@@ -377,8 +456,28 @@ async function complete(request: Request, twin: Twin, served: string, res: Serve
     res.write(`data: ${JSON.stringify(payload)}\n\n`);
     return true;
   };
-  const chunk = (delta: string, tokens: Scored[], offset: number) =>
-    emit({ id, object: 'text_completion', created, model: served, choices: [{ index: 0, text: delta, logprobs: lp(tokens, offset), finish_reason: finish, stop_reason: stopReason }] });
+  /** One streamed chunk of `tokens` (the last generated one, or the echoed prompt too) in the engine's layout. */
+  const chunk = (delta: string, tokens: Scored[], offset: number) => {
+    switch (request.shape) {
+      case 'vllm':
+        return emit({ id, object: 'text_completion', created, model: served, choices: [{ index: 0, text: delta, logprobs: lp(tokens, offset), finish_reason: finish, stop_reason: stopReason }] });
+      case 'llama.cpp': // the finish comes in a chunk of its own, after the last token's
+        return emit({ choices: [{ text: delta, index: 0, logprobs: lp(tokens, offset), finish_reason: null }], created, id, model: served, system_fingerprint: fingerprint, object: 'text_completion' });
+      case 'tgi-completions':
+        return emit({ id, object: 'text_completion', created, model: served, system_fingerprint: fingerprint, choices: [{ index: 0, text: delta, logprobs: null, finish_reason: finish }] });
+      case 'tgi-generate': {
+        const { id: reported, real, dist: at } = tokens.at(-1) as Scored;
+        const n = request.logprobs ?? 0;
+        return emit({
+          index: generated.length,
+          token: tgiToken(twin, reported, at ? at.logprob(real) : 0),
+          ...(n > 0 && at ? { top_tokens: at.top(n).map(([t, logprob]) => tgiToken(twin, t, logprob)) } : {}),
+          generated_text: finish ? text : null,
+          details: finish && request.details ? { finish_reason: tgiFinishReason(finish, stopReason), generated_tokens: generated.length, seed: null, input_length: request.ids.length } : null,
+        });
+      }
+    }
+  };
 
   if (request.stream && request.echo && request.maxTokens === 0) {
     chunk(promptText, promptScored, 0);
@@ -418,9 +517,15 @@ async function complete(request: Request, twin: Twin, served: string, res: Serve
   if (aborted) return;
   const usage = { prompt_tokens: request.ids.length, completion_tokens: generated.length, total_tokens: request.ids.length + generated.length, prompt_tokens_details: null };
   if (request.stream) {
+    if (request.shape === 'llama.cpp') emit({ choices: [{ text: '', index: 0, logprobs: null, finish_reason: finish }], created, id, model: served, system_fingerprint: fingerprint, object: 'text_completion', usage });
     if (request.includeUsage) emit({ id, object: 'text_completion', created, model: served, choices: [], usage });
-    if (!aborted) res.end('data: [DONE]\n\n');
+    // TGI's native stream just ends after its last event.
+    if (!aborted) res.end(request.shape === 'tgi-generate' ? undefined : 'data: [DONE]\n\n');
     return;
+  }
+  if (request.shape !== 'vllm') {
+    const choice = { text, index: 0, logprobs: lp(generated, 0), finish_reason: finish };
+    return sendBody(res, JSON.stringify({ choices: [choice], created, model: served, system_fingerprint: fingerprint, object: 'text_completion', usage, id }), fault);
   }
   const choice = {
     index: 0,
@@ -465,9 +570,8 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   sendRaw(res, status, JSON.stringify(value));
 }
 
-function sendError(res: ServerResponse, error: HttpError, headers: Record<string, string> = {}): void {
-  const type = ERROR_TYPES[error.status] ?? 'Error';
-  sendRaw(res, error.status, JSON.stringify({ error: { message: error.message, type, param: error.param, code: error.status } }), headers);
+function sendError(res: ServerResponse, engine: StandInEngine, error: HttpError, headers: Record<string, string> = {}): void {
+  sendRaw(res, error.status, JSON.stringify(errorBody(engine, error)), headers);
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
