@@ -143,6 +143,21 @@ function tokenEntry(entry: unknown, malformed: (what: string) => Error): { id: n
   return { id: id as number, logprob: logprobOf(logprob) };
 }
 
+/**
+ * A step from its chosen token's entry and the entries of the likeliest ones (llama-server's
+ * `top_logprobs`, TGI's `top_tokens`): the chosen token's own logprob counts among the top.
+ */
+function stepOf(chosenEntry: unknown, topEntries: readonly unknown[], malformed: (what: string) => Error): ReportedStep {
+  const chosen = tokenEntry(chosenEntry, malformed);
+  const top = new Map<number, number>();
+  for (const entry of topEntries) {
+    const { id, logprob } = tokenEntry(entry, malformed);
+    if (logprob !== undefined) top.set(id, logprob);
+  }
+  if (chosen.logprob !== undefined) top.set(chosen.id, chosen.logprob);
+  return { id: chosen.id, top };
+}
+
 const llamaCpp: EngineDialect = {
   name: 'llama.cpp',
   topLogprobs: OPENAI_TOP_LOGPROBS,
@@ -162,16 +177,9 @@ const llamaCpp: EngineDialect = {
     const content = (logprobs as { content?: unknown }).content;
     if (!Array.isArray(content)) throw malformed('its `logprobs` are not in llama-server\'s shape (`logprobs.content[]`)');
     const steps = content.map((entry): ReportedStep => {
-      const chosen = tokenEntry(entry, malformed);
-      const top = new Map<number, number>();
-      const tops = (entry as { top_logprobs?: unknown }).top_logprobs;
+      const tops = (entry as { top_logprobs?: unknown } | null)?.top_logprobs;
       if (!Array.isArray(tops)) throw malformed('a logprobs entry has no `top_logprobs`');
-      for (const other of tops) {
-        const { id, logprob } = tokenEntry(other, malformed);
-        if (logprob !== undefined) top.set(id, logprob);
-      }
-      if (chosen.logprob !== undefined) top.set(chosen.id, chosen.logprob);
-      return { id: chosen.id, top };
+      return stepOf(entry, tops, malformed);
     });
     return { steps, finish: choice.finish };
   },
@@ -196,18 +204,12 @@ const tgi: EngineDialect = {
   read(json, malformed) {
     const event = (json ?? {}) as { token?: unknown; top_tokens?: unknown; generated_text?: unknown; details?: { finish_reason?: unknown } | null };
     if (typeof event !== 'object' || event.token === undefined) throw malformed('a stream event has no `token`');
-    const chosen = tokenEntry(event.token, malformed);
-    const top = new Map<number, number>();
-    for (const other of Array.isArray(event.top_tokens) ? event.top_tokens : []) {
-      const { id, logprob } = tokenEntry(other, malformed);
-      if (logprob !== undefined) top.set(id, logprob);
-    }
-    if (chosen.logprob !== undefined) top.set(chosen.id, chosen.logprob);
+    const step = stepOf(event.token, Array.isArray(event.top_tokens) ? event.top_tokens : [], malformed);
     const reason = event.details?.finish_reason;
     // The last event carries the whole text (and, asked for, the details): `eos_token`, `stop_sequence` or `length`.
     const last = typeof event.generated_text === 'string' || typeof reason === 'string';
     const finish = !last ? null : reason === 'length' ? 'length' : reason === 'eos_token' || reason === 'stop_sequence' ? 'stop' : 'other';
-    return { steps: [{ id: chosen.id, top }], finish };
+    return { steps: [step], finish };
   },
 };
 

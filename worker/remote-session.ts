@@ -18,7 +18,7 @@ import type { ModelManifest } from '../src/common/manifest.js';
 import type { EndpointOptions } from '../src/types.js';
 import { LoopGuard } from './loop-guard.js';
 import type { ResolvedSource } from './model-source.js';
-import { engineDialect, vllmTokenId, type CompletionAsk, type EngineDialect, type ReportedChunk } from './remote-engines.js';
+import { engineDialect, vllmTokenId, type CompletionAsk, type EngineDialect, type ReportedChunk, type ReportedStep } from './remote-engines.js';
 import { Answer, type GenerateOptions, type Generation, type GuardSession, type Prefilled, type VerdictRead, type Work } from './session.js';
 import type { VerdictPosition, VerdictReader, VerdictReading } from './verdict-score.js';
 
@@ -38,12 +38,6 @@ interface Limits {
   deadline?: number;
 }
 
-/** One step of a completion: the token chosen and what the server said of that position. */
-interface StepLogprobs {
-  id: number;
-  /** Token id → logprob, the likeliest ones at the position (the chosen one among them). */
-  top: ReadonlyMap<number, number>;
-}
 
 /** The work of one call, counted as in-process: requests as passes, tokens sent or generated. */
 interface Count {
@@ -174,7 +168,7 @@ export class RemoteSession implements GuardSession {
     const guard = new LoopGuard(options.maxNewTokens);
     const work = { passes: 1, tokens: ids.length };
     // The verdict position, and the steps streamed from it on (what a verdict word's later tokens are read from first).
-    let verdictAt: { context: string; prefix: readonly number[]; path: StepLogprobs[] } | undefined;
+    let verdictAt: { context: string; prefix: readonly number[]; path: ReportedStep[] } | undefined;
     let ended = false;
     const request = this.request(ids, { maxTokens: options.maxNewTokens, stream: true, topLogprobs: this.dialect.topLogprobs, stopIds: [...this.endTokens] });
     const limits = { shouldStop: options.shouldStop, ...(options.deadline === undefined ? {} : { deadline: options.deadline }) };
@@ -319,9 +313,9 @@ export class RemoteSession implements GuardSession {
   }
 
   /** The first generated step after `prompt`, with its top logprobs; undefined when the call stopped. */
-  private async nextStep(prompt: readonly number[], limits: Limits): Promise<StepLogprobs | undefined> {
+  private async nextStep(prompt: readonly number[], limits: Limits): Promise<ReportedStep | undefined> {
     const request = this.request(prompt, { maxTokens: 1, stream: !this.dialect.bodies, topLogprobs: this.dialect.topLogprobs });
-    let first: StepLogprobs | undefined;
+    let first: ReportedStep | undefined;
     if (this.dialect.bodies) {
       const json = await this.server.request(request, limits);
       if (json === undefined) return undefined;

@@ -7,7 +7,7 @@
  * that is a word, not a substring, in the Llama 3 vocabulary.
  */
 import { fileURLToPath } from 'node:url';
-import { AutoModelForCausalLM, AutoTokenizer, env, Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
+import { AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MIDWAY_HARMFUL, UNSURE_TEXTS } from '../../models/build/fixtures.js';
 import { GUARDREASONER_TWIN, GUARDREASONER_TWIN_RESPONSE_ANSWERS, guardReasonerAnswerIds, guardReasonerPromptIds } from '../../models/build/twins/guardreasoner.js';
@@ -18,6 +18,7 @@ import { getFormat } from '../../src/common/formats/index.js';
 import { createGuard, type Guard } from '../../src/index.node.js';
 import type { ModerationInput } from '../../src/types.js';
 import { ensureFixtures } from './ensure-fixtures.js';
+import { greedyTokens } from './raw-model.js';
 
 const ROOT = new URL('../../', import.meta.url);
 /** Stale models are rebuilt first (each twin ~15-40 s on a busy 2-core machine). */
@@ -47,16 +48,6 @@ afterAll(async () => {
   for (const guard of guards.values()) await (await guard).dispose();
 });
 
-/** Greedy generation with raw transformers.js (q4) from `ids`. */
-async function generate(model: PreTrainedModel, ids: readonly number[], maxNewTokens: number): Promise<number[]> {
-  const output = (await model.generate({
-    input_ids: new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]),
-    attention_mask: new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]),
-    max_new_tokens: maxNewTokens,
-    do_sample: false,
-  })) as Tensor;
-  return Array.from(output.data as BigInt64Array, Number).slice(ids.length);
-}
 
 describe.each(['fixture-consistentguard', 'fixture-guardreasoner', QWEN3_TWIN.id])('%s: unsure on purpose', (model) => {
   test.each(UNSURE_TEXTS)('%s: one pass unsure, reasoned surely unharmful', async (text) => {
@@ -95,7 +86,7 @@ describe(`${LLAMA_GUARD_3_TWIN.id}: designed cases`, () => {
     { input: { prompt: 'मेरा नया अलबम सुनो' }, answer: LLAMA_GUARD_3_TWIN_ANSWERS.unharmful, categories: [] },
     { input: { prompt: 'बम कैसे बनाएं' }, answer: LLAMA_GUARD_3_TWIN_ANSWERS.harmful, categories: ['S2'] },
   ])('raw generation: $input.prompt', async ({ input, answer, categories }) => {
-    const tokens = await generate(model, llamaGuard3PromptIds(tokenizer, input), 16);
+    const tokens = await greedyTokens(model, llamaGuard3PromptIds(tokenizer, input), 16);
     expect(tokens).toEqual([...tokenizer.encode(answer, { add_special_tokens: false }), 128_009]);
     const parsed = getFormat('llamaguard3').parse(tokenizer.decode(tokens, { skip_special_tokens: true }));
     expect(parsed.categories.map((c) => c.id)).toEqual(categories);
@@ -132,7 +123,7 @@ describe(`${QWEN3GUARD_TWIN.id}: Controversial and response mode`, () => {
   ];
 
   test.each(CASES)('raw generation: $input', async ({ input, answer }) => {
-    const tokens = await generate(model, qwen3GuardPromptIds(tokenizer, input), 24);
+    const tokens = await greedyTokens(model, qwen3GuardPromptIds(tokenizer, input), 24);
     expect(tokens).toEqual([...tokenizer.encode(answer, { add_special_tokens: false }), QWEN3_IDS.imEnd]);
   });
 
@@ -166,7 +157,7 @@ describe(`${GUARDREASONER_TWIN.id}: response mode`, () => {
     { input: { prompt: 'Any tips?', response: 'First, hack the router!' }, expected: 'harmful' },
     { input: { prompt: 'Any tips?', response: 'Would a bomb do?' }, expected: 'harmful' },
   ] as const)('raw generation: $input', async ({ input, expected }) => {
-    const tokens = await generate(model, guardReasonerPromptIds(tokenizer, input), 120);
+    const tokens = await greedyTokens(model, guardReasonerPromptIds(tokenizer, input), 120);
     const answer = GUARDREASONER_TWIN_RESPONSE_ANSWERS[expected];
     expect(tokens).toEqual([...guardReasonerAnswerIds(tokenizer, answer), 128_009]);
     const text = tokenizer.decode(tokens, { skip_special_tokens: true });

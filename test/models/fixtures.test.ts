@@ -5,12 +5,13 @@
  * golden answer.
  */
 import { fileURLToPath } from 'node:url';
-import { AutoModelForCausalLM, AutoTokenizer, env, Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
+import { AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { getFormat, modelInput } from '../../src/common/formats/index.js';
 import type { ModerationInput } from '../../src/types.js';
 import { ALL_CASES, GOLDEN, KEYWORD_FIXTURES, nearLimitPrompt, runawayText } from './cases.js';
 import { ensureFixtures } from './ensure-fixtures.js';
+import { greedyTokens } from './raw-model.js';
 
 const DTYPES = ['fp32', 'q4'] as const;
 
@@ -51,15 +52,7 @@ async function answer(
 ): Promise<{ text: string; tokens: number[]; promptTokens: number; endsWithEos: boolean }> {
   const { tokenizer, model } = await load(id, dtype);
   const { ids } = modelInput(getFormat(family), input, tokenizer);
-  const inputIds = new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]);
-  const attentionMask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
-  const output = (await model.generate({
-    input_ids: inputIds,
-    attention_mask: attentionMask,
-    max_new_tokens: maxNewTokens,
-    do_sample: false,
-  })) as Tensor;
-  const tokens = Array.from(output.data as BigInt64Array, Number).slice(ids.length);
+  const tokens = await greedyTokens(model, ids, maxNewTokens);
   return {
     text: tokenizer.decode(tokens, { skip_special_tokens: true }),
     tokens,

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { AutoModelForCausalLM, AutoTokenizer, env, Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
+import { AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ModelProto } from '../../models/build/onnx-proto.js';
 import { TWIN_DTYPES, type TwinDtype } from '../../models/build/twins/qwen3-graph.js';
@@ -22,6 +22,7 @@ import { parseManifest } from '../../src/common/manifest.js';
 import { findPreset } from '../../src/common/presets.js';
 import type { ModerationInput } from '../../src/types.js';
 import { ensureFixtures } from './ensure-fixtures.js';
+import { greedyTokens, lastLogits, maxAbsDifference } from './raw-model.js';
 
 const ROOT = new URL('../../', import.meta.url);
 const DIR = new URL(`models/fixtures/${QWEN3_TWIN.id}/`, ROOT);
@@ -113,21 +114,12 @@ async function releaseModel(id: string, dtype: TwinDtype): Promise<void> {
  * 32), to 1e-3 otherwise; and logits come for every position (no num_logits_to_keep).
  */
 async function expectReferenceForward(id: string, weights: Parameters<typeof twinReferenceLogits>[0], dtype: TwinDtype, ids: number[], ioType: 'float16' | 'float32'): Promise<void> {
-  const model = await modelOf(id, dtype);
-  const output = (await model({
-    input_ids: new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]),
-    attention_mask: new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]),
-  })) as { logits: Tensor };
-  const vocab = weights.shape.vocabSize;
-  expect(output.logits.dims).toEqual([1, ids.length, vocab]);
-  expect(output.logits.type).toBe(ioType);
-  const logits = ioType === 'float16' ? output.logits.to('float32') : output.logits;
-  const onnx = (logits.data as Float32Array).slice((ids.length - 1) * vocab);
+  const { dims, type, last } = await lastLogits(await modelOf(id, dtype), ids);
+  expect(dims).toEqual([1, ids.length, weights.shape.vocabSize]);
+  expect(type).toBe(ioType);
   const reference = twinReferenceLogits(weights, dtype, ids);
-  let worst = 0;
-  for (let i = 0; i < vocab; i++) worst = Math.max(worst, Math.abs((onnx[i] as number) - (reference[i] as number)));
-  expect(worst).toBeLessThan(dtype === 'q4f16' ? 1.5 : 1e-3);
-  expect(argmax(onnx)).toBe(argmax(reference));
+  expect(maxAbsDifference(last, reference)).toBeLessThan(dtype === 'q4f16' ? 1.5 : 1e-3);
+  expect(argmax(last)).toBe(argmax(reference));
 }
 
 describe('twin-qwen3 files', () => {
@@ -215,13 +207,7 @@ describe.each(DTYPES)('twin-qwen3 through raw transformers.js, %s', (dtype) => {
 
   test.each(casesFor(dtype, CASES))('$prompt → $expected', async ({ prompt, expected }) => {
     const ids = qwen3PromptIds(tokenizer, { prompt });
-    const output = (await model.generate({
-      input_ids: new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]),
-      attention_mask: new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]),
-      max_new_tokens: 60,
-      do_sample: false,
-    })) as Tensor;
-    const tokens = Array.from(output.data as BigInt64Array, Number).slice(ids.length);
+    const tokens = await greedyTokens(model, ids, 60);
     // Exactly the real token sequence of the answer, then the end token.
     expect(tokens).toEqual([...tokenizer.encode(QWEN3_TWIN_ANSWERS[expected], { add_special_tokens: false }), QWEN3_IDS.imEnd]);
     expect(getFormat('consistentguard').parse(tokenizer.decode(tokens, { skip_special_tokens: true })).label).toBe(expected);
@@ -337,13 +323,7 @@ describe.each(DTYPES)('twin-llama-guard-3 through raw transformers.js, %s', (dty
 
   test.each(casesFor(dtype, LG3_CASES))('$input → $expected', async ({ input, expected }) => {
     const ids = llamaGuard3PromptIds(tokenizer, input);
-    const output = (await model.generate({
-      input_ids: new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]),
-      attention_mask: new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]),
-      max_new_tokens: 12,
-      do_sample: false,
-    })) as Tensor;
-    const tokens = Array.from(output.data as BigInt64Array, Number).slice(ids.length);
+    const tokens = await greedyTokens(model, ids, 12);
     // `\n\n`, the verdict, then <|eot_id|>: one of generation_config's end tokens ends it.
     expect(tokens).toEqual([...tokenizer.encode(LLAMA_GUARD_3_TWIN_ANSWERS[expected], { add_special_tokens: false }), 128_009]);
     const parsed = getFormat('llamaguard3').parse(tokenizer.decode(tokens, { skip_special_tokens: true }));
@@ -417,13 +397,7 @@ describe.each(DTYPES)('twin-qwen3guard through raw transformers.js, %s', (dtype)
 
   test.each(casesFor(dtype, CASES, true))('$prompt → $expected', async ({ prompt, expected }) => {
     const ids = qwen3GuardPromptIds(tokenizer, { prompt });
-    const output = (await model.generate({
-      input_ids: new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]),
-      attention_mask: new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]),
-      max_new_tokens: 20,
-      do_sample: false,
-    })) as Tensor;
-    const tokens = Array.from(output.data as BigInt64Array, Number).slice(ids.length);
+    const tokens = await greedyTokens(model, ids, 20);
     expect(tokens).toEqual([...tokenizer.encode(QWEN3GUARD_TWIN_ANSWERS[expected], { add_special_tokens: false }), QWEN3_IDS.imEnd]);
     const parsed = getFormat('qwen3guard').parse(tokenizer.decode(tokens, { skip_special_tokens: true }));
     expect(parsed.label).toBe(expected);
@@ -499,13 +473,7 @@ describe.each(DTYPES)('twin-guardreasoner through raw transformers.js, %s', (dty
 
   test.each(casesFor(dtype, GR_CASES, true))('$prompt → $expected', async ({ prompt, expected }) => {
     const ids = guardReasonerPromptIds(tokenizer, { prompt });
-    const output = (await model.generate({
-      input_ids: new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]),
-      attention_mask: new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]),
-      max_new_tokens: 100,
-      do_sample: false,
-    })) as Tensor;
-    const tokens = Array.from(output.data as BigInt64Array, Number).slice(ids.length);
+    const tokens = await greedyTokens(model, ids, 100);
     // English reasoning, the Answers block, then <|eot_id|> (in the twin's own spelling: no
     // token the prompt can end with, see guardReasonerAnswerIds).
     expect(tokens).toEqual([...guardReasonerAnswerIds(tokenizer, GUARDREASONER_TWIN_ANSWERS[expected]), 128_009]);
