@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
-import { networkLog, startNetworkLog } from './test/browser-commands.js';
+import { NET_LOG_FILE, networkLog, startNetworkLog } from './test/browser-commands.js';
 import { twinDesign } from './test/twins/commands.js';
 import { deliveryMode, deliveryReset, deliveryStart, deliveryStats } from './test/delivery/commands.js';
 import { standInInject, standInRequests, standInStart, standInStop } from './test/remote/commands.js';
@@ -46,6 +46,7 @@ export default defineConfig({
                   '--disable-component-update',
                   '--disable-sync',
                   '--disable-quic',
+                  `--log-net-log=${NET_LOG_FILE}`,
                 ],
               },
             }),

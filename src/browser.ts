@@ -1,7 +1,7 @@
 /**
  * `createGuard` and `classify` for browsers: the model runs in a module Worker, shared by the
- * origin's tabs that ask for the same model (a SharedWorker) when `share` is on and the browser
- * can, else dedicated to this guard.
+ * origin's tabs that ask for the same model (a SharedWorker) where the browser can, else
+ * dedicated to this guard.
  */
 import { endpointConnection, workerLifecycle } from './connection.js';
 import { openGuard, type Guard, type GuardOptions } from './guard.js';
@@ -22,8 +22,9 @@ export interface BrowserGuardOptions extends GuardOptions {
    * model, device and dtype (a SharedWorker): downloaded, loaded and held in memory once; calls
    * from all tabs are judged in the order they came; a tab that closes or disposes lets go of
    * its own hold only. Where the browser has no SharedWorker (Chrome for Android), the guard
-   * runs in a dedicated worker. `guard.info.sharing` says which, and why.
-   * @default false
+   * runs in a dedicated worker. `guard.info.sharing` says which, and why. `false` gives this
+   * guard a worker of its own (its model loaded again, in memory twice).
+   * @default true
    */
   share?: boolean;
 }
@@ -40,7 +41,7 @@ function defaultSharedWorker(name: string): SharedWorker {
 
 /** Why this guard runs in a dedicated worker, or `undefined` when it shares one. */
 function dedicatedBecause(options: BrowserGuardOptions): string | undefined {
-  if (options.share !== true) return 'share is off (createGuard({ share: true }) shares the model between tabs)';
+  if (options.share === false) return 'share: false asks for a worker of its own';
   if (options.createWorker) return 'createWorker makes a dedicated worker';
   return sharingUnavailable();
 }

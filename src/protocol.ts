@@ -110,9 +110,11 @@ export const LIFELINE = {
    * worker waits for that lock to learn the tab is gone (MessagePort has no close event).
    */
   tab: 'lingoguardTabHold',
+  /** A shared worker that is closing tells its tabs why, so their `WorkerCrashedError` can. */
+  ended: 'lingoguardWorkerEnded',
 } as const;
 
-/** A lifeline message: the lock's name under one of {@link LIFELINE}'s keys. */
+/** A lifeline message: a lock's name (or, for `ended`, the reason) under one of {@link LIFELINE}'s keys. */
 export type LifelineMessage = Partial<Record<(typeof LIFELINE)[keyof typeof LIFELINE], string>>;
 
 type ThrownValue = { value: unknown };

@@ -68,13 +68,18 @@ function holdTab(port: MessagePort): () => void {
  */
 function sharedLifecycle(worker: SharedWorker, releaseTab: () => void): EndpointLifecycle {
   const port = worker.port;
+  let why = 'killed by the browser';
+  port.addEventListener('message', (event: MessageEvent) => {
+    const reason = (event.data as LifelineMessage | null)?.[LIFELINE.ended];
+    if (typeof reason === 'string') why = reason;
+  });
   return {
     watch(onDeath) {
       const name = `lingoguard-lifeline-${crypto.randomUUID()}`;
       const onHeld = (event: MessageEvent) => {
         if ((event.data as LifelineMessage | null)?.[LIFELINE.held] !== name) return;
         port.removeEventListener('message', onHeld);
-        void navigator.locks.request(name, () => onDeath(new WorkerCrashedError('The shared guard worker ended (killed by the browser).')));
+        void navigator.locks.request(name, () => onDeath(new WorkerCrashedError(`The shared guard worker ended (${why}).`)));
       };
       port.addEventListener('message', onHeld);
       port.postMessage({ [LIFELINE.hold]: name });

@@ -1,21 +1,33 @@
 /**
- * Commands the browser tests run on the Node side, with Playwright's view of the page: every
- * request the page and its workers make, as the network sees it (not as the page reports it).
+ * Commands the browser tests run on the Node side, with the network's view of the page: every
+ * request the page and its workers (shared ones too) make, as Chromium's net log has it (not as
+ * the page reports it).
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { BrowserCommand } from 'vitest/node';
+import { NetLog } from './net-log.js';
 
-const logs = new Map<string, string[]>();
+/** The test browser's net log (vitest.config.ts passes `--log-net-log`). */
+export const NET_LOG_FILE = join(tmpdir(), `lingoguard-net-log-${process.pid}.json`);
 
-/** Starts recording every request of the test's browser context (pages and their workers). */
-export const startNetworkLog: BrowserCommand<[]> = (context) => {
-  const log: string[] = [];
-  logs.set(context.sessionId, log);
-  const playwright = context as unknown as { context: { on(event: 'request', f: (r: { url(): string }) => void): void } };
-  playwright.context.on('request', (request) => log.push(request.url()));
+const log = new NetLog(NET_LOG_FILE);
+/** Where each session's log starts. */
+const starts = new Map<string, number>();
+
+/** Starts recording every request of the test browser (pages, dedicated and shared workers). */
+export const startNetworkLog: BrowserCommand<[]> = async (context) => {
+  await log.flush(context.page);
+  starts.set(context.sessionId, log.size());
 };
 
-/** The URLs requested since `startNetworkLog`. */
-export const networkLog: BrowserCommand<[]> = (context) => [...(logs.get(context.sessionId) ?? [])];
+/** The URLs requested since `startNetworkLog`, in order (a URL requested twice is listed twice). */
+export const networkLog: BrowserCommand<[]> = async (context) => {
+  const start = starts.get(context.sessionId);
+  if (start === undefined) throw new Error('networkLog before startNetworkLog');
+  await log.flush(context.page);
+  return log.requestsSince(start);
+};
 
 declare module 'vitest/browser' {
   interface BrowserCommands {

@@ -135,13 +135,17 @@ export function chooseBackend(options: {
  * run fails, so the worker must not be reused: an uncaught error makes the main thread fail the
  * pending calls with `WorkerCrashedError` and start a fresh worker on the next call. Call once
  * a WebGPU session exists (before, reading ORT's device would create a new one).
+ * @param released whether the sessions were released: ORT destroys its device with its last
+ *   session, which a shared worker outlives (the next model gets a new device), so that loss
+ *   is not a crash.
  */
-export function crashOnDeviceLoss(): void {
+export function crashOnDeviceLoss(released: () => boolean): void {
   // Typed as a promise; some ORT builds hand the device itself once a session exists.
   const device = Promise.resolve(env.backends.onnx.webgpu?.device as GPUDevice | Promise<GPUDevice> | undefined);
   void device.then(async (gpu) => {
     if (!gpu) return;
     const info = await gpu.lost;
+    if (released()) return;
     setTimeout(() => {
       throw new Error(`The GPU device was lost (${info.reason}): ${info.message}`);
     });

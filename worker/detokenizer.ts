@@ -62,6 +62,8 @@ export class IncrementalText {
   }
 
   private decode(ids: readonly number[]): string {
+    // transformers.js throws on an empty list; an answer stopped before its first token has one.
+    if (ids.length === 0) return '';
     return this.tokenizer.decode([...ids], { skip_special_tokens: true });
   }
 }

@@ -98,6 +98,8 @@ export class GuardRuntime implements WorkerApi {
   private readonly watches = new WatchCaches(() => this.requireLoaded().session);
   /** The device whose onnxruntime wasm files this worker's first load set, and their URL. */
   private ortBuild: { device: Device; wasm: string | undefined } | undefined;
+  /** Sessions this runtime let go of (see `crashOnDeviceLoss`). */
+  private readonly released = new WeakSet<GuardSession>();
 
   constructor(private readonly platform: {
     /** Reads a manifest file from a URL (browser) or a path (Node). */
@@ -143,7 +145,8 @@ export class GuardRuntime implements WorkerApi {
         { cause: error, details: { model: manifest.id, device: choice.device, dtype: choice.dtype } },
       );
     });
-    if (choice.device === 'webgpu') crashOnDeviceLoss(); // a lost GPU replaces the worker (issue 8)
+    // A lost GPU replaces the worker (issue 8), unless the loss is ORT freeing this model's device.
+    if (choice.device === 'webgpu') crashOnDeviceLoss(() => this.released.has(session));
     const format = getFormat(manifest.family);
     const info: GuardInfo = {
       model: manifest.id,
@@ -200,8 +203,10 @@ export class GuardRuntime implements WorkerApi {
     const loaded = this.loaded;
     this.loaded = undefined;
     await this.tail;
-    if (loaded) await this.watches.clear(loaded.session);
-    await loaded?.session.dispose();
+    if (!loaded) return;
+    await this.watches.clear(loaded.session);
+    this.released.add(loaded.session);
+    await loaded.session.dispose();
   }
 
   private async run(request: ClassifyRequest, onEvent?: (event: StreamEvent) => void, deadline?: number): Promise<Verdict> {

@@ -12,16 +12,27 @@ import { exposeRuntime } from './expose.js';
 import { SharedRuntime } from './shared-runtime.js';
 
 const scope = self as unknown as SharedWorkerGlobalScope;
+const ports = new Set<MessagePort>();
+
+/**
+ * Closes the worker, telling every tab why first. Closing releases its lifeline locks, so every
+ * tab's guard reconnects to a fresh worker.
+ */
+function end(reason: string): void {
+  for (const port of ports) port.postMessage({ [LIFELINE.ended]: reason });
+  scope.close();
+}
+
 // A broken runtime (a poisoned backend, a lost GPU: see `crashOnDeviceLoss`) ends the worker: an
 // uncaught error does not end a SharedWorker by itself, and its tabs would keep a broken one.
-// Closing releases its lifeline locks, so every tab's guard reconnects to a fresh worker.
-const shared = new SharedRuntime(browserRuntime(), () => scope.close());
-scope.addEventListener('error', () => scope.close());
+const shared = new SharedRuntime(browserRuntime(), (error) => end(`its runtime broke: ${String(error)}`));
+scope.addEventListener('error', (event) => end(`an uncaught error: ${event.message}`));
 
 scope.addEventListener('connect', (event: MessageEvent) => {
   const port = event.ports[0];
   if (!port) return;
   const client = shared.client();
+  ports.add(port);
   port.addEventListener('message', (message: MessageEvent) => {
     const data = message.data as LifelineMessage | null;
     const locks = (globalThis.navigator as Navigator | undefined)?.locks;
@@ -35,7 +46,7 @@ scope.addEventListener('connect', (event: MessageEvent) => {
     }
     const tab = data[LIFELINE.tab];
     // Granted only once the tab let go of it: closed, or disposed its guard.
-    if (typeof tab === 'string') void locks.request(tab, () => client.dispose());
+    if (typeof tab === 'string') void locks.request(tab, () => (ports.delete(port), client.dispose()));
   });
   exposeRuntime(client, port);
   port.start();

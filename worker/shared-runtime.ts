@@ -32,12 +32,12 @@ export class SharedRuntime {
    */
   constructor(
     private readonly runtime: WorkerApi,
-    private readonly onBroken: () => void = () => undefined,
+    private readonly onBroken: (error: unknown) => void = () => undefined,
   ) {}
 
   /** @internal Passes a failure on, closing the worker first when it means the runtime broke. */
   failed(error: unknown): never {
-    if (!isGuardError(error) || (error.code === 'backend-unavailable' && error.details.poisoned === true)) this.onBroken();
+    if (!isGuardError(error) || (error.code === 'backend-unavailable' && error.details.poisoned === true)) this.onBroken(error);
     throw error;
   }
 

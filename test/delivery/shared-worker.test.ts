@@ -1,6 +1,6 @@
 /**
  * Issue 14 item 4, in real Chromium: tabs of one origin share one loaded model through a
- * SharedWorker (`createGuard({ share: true })`). Two tabs, one load (the worker counts its loads
+ * SharedWorker, as `createGuard()` does by default. Two tabs, one load (the worker counts its loads
  * in `info.sharing`, and the network sees the model file fetched once); both classify; closing
  * one leaves the other working and releases its hold; another model gets a worker of its own.
  */
@@ -18,7 +18,8 @@ import { holdBrowserLock } from '../browser-lock.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 const PAGE = '/test/delivery/shared-worker/index.html';
 const MODEL = 'fixture-consistentguard';
-const OPTIONS: BrowserGuardOptions = { model: MODEL, device: 'wasm', warmUp: false, share: true };
+// No `share` option: sharing is the default.
+const OPTIONS: BrowserGuardOptions = { model: MODEL, device: 'wasm', warmUp: false };
 
 const scratch = mkdtempSync(join(tmpdir(), 'lingoguard-shared-'));
 const stops: (() => unknown)[] = [];

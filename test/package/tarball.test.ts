@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { holdBrowserLock } from '../browser-lock.js';
+import { NetLog } from '../net-log.js';
 import { ensureFixtures } from '../models/ensure-fixtures.js';
 
 const run = promisify(execFile);
@@ -97,7 +98,7 @@ test('the app built from the tarball classifies in Chromium, with everything ser
   // Both onnxruntime builds: asyncify for WebGPU, the plain one for wasm (worker/ort-files.ts).
   expect(assets.some((name) => /^ort-wasm-simd-threaded\.asyncify-.*\.wasm$/.test(name))).toBe(true);
   expect(assets.some((name) => /^ort-wasm-simd-threaded-.*\.wasm$/.test(name))).toBe(true);
-  // The shared worker (createGuard({ share: true })) is bundled beside the dedicated one.
+  // The shared worker (where createGuard runs by default) is bundled beside the dedicated one.
   expect(assets.some((name) => /^shared-entry-.*\.js$/.test(name))).toBe(true);
 
   const port = await freePort();
@@ -109,6 +110,7 @@ test('the app built from the tarball classifies in Chromium, with everything ser
   await waitForServer(origin);
 
   releaseLock = await holdBrowserLock();
+  const netLog = new NetLog(join(work, 'net-log.json'));
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: [
@@ -120,22 +122,24 @@ test('the app built from the tarball classifies in Chromium, with everything ser
       '--disable-component-update',
       '--disable-sync',
       '--disable-quic',
+      `--log-net-log=${netLog.file}`,
     ],
   });
-  const context = await browser.newContext();
-  const requests: string[] = [];
-  context.on('request', (request) => requests.push(request.url()));
-  const page = await context.newPage();
+  const page = await browser.newPage();
   await page.goto(origin);
   await page.waitForFunction(() => document.body.dataset.state !== 'loading', undefined, { timeout: 90_000 });
   const out = await page.textContent('#out');
   expect(await page.evaluate(() => document.body.dataset.state), out ?? '').toBe('done');
   expect(JSON.parse(out ?? '{}')).toMatchObject({
-    info: { model: 'fixture-consistentguard', device: 'wasm' },
+    info: { model: 'fixture-consistentguard', device: 'wasm', sharing: { shared: true, tabs: 1, loads: 1 } },
     labels: ['harmful', 'unharmful'],
     paths: ['fast', 'fast', 'reasoned'],
     categories: ['S2'],
   });
+  await netLog.flush(page);
+  // Every request of the page and of its shared worker, as the network saw them.
+  const requests = netLog.requestsSince(0);
+  expect(requests.some((url) => /\/onnx\/model[^/]*\.onnx$/.test(new URL(url).pathname)), requests.join('\n')).toBe(true);
   // The worker fetched the wasm device's build (only that one) from the app's own build
   // output; nothing left the origin.
   const wasmFiles = requests.map((url) => new URL(url).pathname).filter((path) => path.endsWith('.wasm'));
