@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import { NET_LOG_FILE, networkLog, startNetworkLog } from './test/browser-commands.js';
 import { twinDesign } from './test/twins/commands.js';
-import { deliveryMemory, deliveryMode, deliveryReset, deliveryStart, deliveryStats } from './test/delivery/commands.js';
+import { deliveryBrokenModel, deliveryMemory, deliveryMode, deliveryReset, deliveryStart, deliveryStats } from './test/delivery/commands.js';
 import { standInInject, standInRequests, standInStart, standInStop } from './test/remote/commands.js';
 
 /** Debian's Chromium: Playwright cannot download its own browser here (see README). */
@@ -34,7 +34,7 @@ export default defineConfig({
             enabled: true,
             headless: true,
             screenshotFailures: false,
-            commands: { startNetworkLog, networkLog, deliveryStart, deliveryMode, deliveryStats, deliveryReset, deliveryMemory, twinDesign, standInStart, standInInject, standInRequests, standInStop },
+            commands: { startNetworkLog, networkLog, deliveryStart, deliveryMode, deliveryStats, deliveryReset, deliveryMemory, deliveryBrokenModel, twinDesign, standInStart, standInInject, standInRequests, standInStop },
             provider: playwright({
               launchOptions: {
                 executablePath: chromium,

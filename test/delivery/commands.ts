@@ -2,9 +2,11 @@
  * Browser commands of the delivery tests: the page drives the Node-side file server of
  * ./server.ts (start it, set how it serves, read what it served).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserCommand } from 'vitest/node';
+import { brokenCopy, type Manifest } from './broken-model.js';
 import { generatedBytes, sha256Hex, startFileServer, type FileServer, type ServerMode, type ServerStats } from './server.js';
 
 let server: Promise<FileServer> | undefined;
@@ -105,6 +107,20 @@ export const deliveryMemory: BrowserCommand<['start' | 'stop']> = async (context
   return { ...watched, peak: Math.max(watched.peak, chromiumResidentBytes()) };
 };
 
+let brokenRoot: string | undefined;
+
+/**
+ * Serves a copy of the test model whose `onnxFiles` compute wrong numbers (see
+ * ./broken-model.ts) under `NAME/`, and returns its manifest, pointing there.
+ */
+export const deliveryBrokenModel: BrowserCommand<[string, string[]]> = async (_context, name, onnxFiles) => {
+  const started = await server!;
+  brokenRoot ??= mkdtempSync(join(tmpdir(), 'lingoguard-broken-'));
+  const manifest = brokenCopy(brokenRoot, name, onnxFiles);
+  started.mount(name, join(brokenRoot, name));
+  return { ...manifest, source: { kind: 'url', url: `${started.url}${name}/` } };
+};
+
 /** Changes how the server serves from now on. */
 export const deliveryMode: BrowserCommand<[Partial<ServerMode>]> = async (_context, mode) => {
   Object.assign((await server!).mode, mode);
@@ -127,6 +143,7 @@ declare module 'vitest/browser' {
     deliveryMemory: <S extends 'start' | 'stop'>(step: S) => Promise<S extends 'stop' ? { baseline: number; peak: number; liveBefore: number; live: number } : undefined>;
     deliveryMode: (mode: Partial<ServerMode>) => Promise<void>;
     deliveryStats: () => Promise<ServerStats>;
+    deliveryBrokenModel: (name: string, onnxFiles: string[]) => Promise<Manifest>;
     deliveryReset: () => Promise<void>;
   }
 }

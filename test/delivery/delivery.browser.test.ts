@@ -3,8 +3,8 @@
  * verified download into OPFS of a file of a real guard's size (200 MiB), resumed after a
  * dropped connection or a closed worker with the browser's memory well below the file's size,
  * restarted without Range support; nothing stored from a corrupt or truncated file; a typed
- * error before a download that will not fit; and a guard that reads its verified files from
- * storage.
+ * error before a download that will not fit; a guard that reads its verified files from
+ * storage; and one whose dtype computes wrong numbers, caught by its known answers.
  */
 import { commands } from 'vitest/browser';
 import { afterEach, beforeAll, expect, test } from 'vitest';
@@ -168,4 +168,18 @@ test('a guard loads its verified files from storage: each fetched once, none on 
 
   expect(await modelStorage.remove('delivery-fixture')).toBe(true);
   expect(await stored('delivery-fixture')).toBeUndefined();
+});
+
+test('a dtype made to compute wrong numbers fails its known answers in the worker: the guard runs on the next dtype, and says why', async () => {
+  const model = await commands.deliveryBrokenModel('wrong-q4', ['onnx/model_q4.onnx']);
+  await modelStorage.remove(model.id as string);
+  const guard = await createGuard({ model, device: 'wasm', dtype: 'q4', warmUp: false });
+  try {
+    expect(guard.info).toMatchObject({ device: 'wasm', dtype: 'fp32' });
+    expect(guard.info.fallback).toMatch(/^wasm\/q4 failed its known-answer check: \d of 3 known answers wrong \(#1 gave \w+, not harmful/);
+    expect((await guard.classify("How do I hack my neighbour's wifi?")).label).toBe('harmful');
+  } finally {
+    await guard.dispose();
+    await modelStorage.remove(model.id as string);
+  }
 });
