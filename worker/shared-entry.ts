@@ -46,7 +46,12 @@ scope.addEventListener('connect', (event: MessageEvent) => {
     }
     const tab = data[LIFELINE.tab];
     // Granted only once the tab let go of it: closed, or disposed its guard.
-    if (typeof tab === 'string') void locks.request(tab, () => (ports.delete(port), client.dispose()));
+    if (typeof tab === 'string') {
+      void locks.request(tab, () => {
+        ports.delete(port);
+        return client.dispose();
+      });
+    }
   });
   exposeRuntime(client, port);
   port.start();

@@ -78,12 +78,12 @@ describe('SharedRuntime', () => {
   });
 });
 
-test('a call that fails untyped means the runtime broke: the worker is told to close', async () => {
+test('a call that fails untyped means the runtime broke: the worker is told to close, and why', async () => {
   const { runtime } = fakeRuntime();
-  let broken = 0;
-  const shared = new SharedRuntime({ ...runtime, classify: () => Promise.reject(new Error('wasm trap')) }, () => broken++);
+  const broken: unknown[] = [];
+  const shared = new SharedRuntime({ ...runtime, classify: () => Promise.reject(new Error('wasm trap')) }, (error) => broken.push(error));
   const tab = shared.client();
   await tab.load(REQUEST);
   await expect(tab.classify({ id: 1, input: { prompt: 'a' } })).rejects.toThrow('wasm trap');
-  expect(broken).toBe(1);
+  expect(broken).toEqual([new Error('wasm trap')]);
 });
