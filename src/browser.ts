@@ -22,7 +22,8 @@ export interface BrowserGuardOptions extends GuardOptions {
    * model, device and dtype (a SharedWorker): downloaded, loaded and held in memory once; calls
    * from all tabs are judged in the order they came; a tab that closes or disposes lets go of
    * its own hold only. Where the browser has no SharedWorker (Chrome for Android), the guard
-   * runs in a dedicated worker. `guard.info.sharing` says which, and why. `false` gives this
+   * runs in a dedicated worker, as it does when the shared worker cannot start (its script
+   * missing, a CSP that forbids it). `guard.info.sharing` says which, and why. `false` gives this
    * guard a worker of its own (its model loaded again, in memory twice).
    * @default true
    */
@@ -44,6 +45,39 @@ function dedicatedBecause(options: BrowserGuardOptions): string | undefined {
   if (options.share === false) return 'share: false asks for a worker of its own';
   if (options.createWorker) return 'createWorker makes a dedicated worker';
   return sharingUnavailable();
+}
+
+/**
+ * Set once a shared worker failed to start in this page: its later guards go straight to a
+ * dedicated worker, for the same reason.
+ */
+let sharedWorkerFailed: string | undefined;
+
+/** How long a shared worker may take to answer before this page stops waiting for it. */
+const SHARED_START_MS = 60_000;
+
+/**
+ * A connection to the shared worker of `name` once it answered; a dedicated worker's when it
+ * could not start (or did not answer in {@link SHARED_START_MS}), whose info says so.
+ */
+async function sharedOrDedicated(name: string, makeWorker: () => Worker): Promise<Connection> {
+  if (sharedWorkerFailed === undefined) {
+    const { connection, started } = sharedConnection(defaultSharedWorker(name));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`it did not answer in ${SHARED_START_MS / 1000} s`)), SHARED_START_MS);
+    });
+    try {
+      await Promise.race([started, late]);
+      return connection;
+    } catch (error) {
+      sharedWorkerFailed = `the shared worker could not start (${error instanceof Error ? error.message : String(error)}): a dedicated one runs instead`;
+      await connection.dispose().catch(() => undefined);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  return dedicatedConnection(makeWorker(), sharedWorkerFailed);
 }
 
 /** A dedicated worker's connection, whose info says why it is not shared. */
@@ -68,7 +102,7 @@ export function createGuard(options: BrowserGuardOptions = {}): Promise<Guard> {
   const reason = dedicatedBecause(options);
   const connect =
     reason === undefined
-      ? () => sharedConnection(defaultSharedWorker(sharedWorkerName(options)))
+      ? () => sharedOrDedicated(sharedWorkerName(options), makeWorker)
       : () => dedicatedConnection(makeWorker(), reason);
   return openGuard(connect, { ...options, onProgress: persistOnDownload(options.onProgress) }, {}, { browser: true });
 }

@@ -29,17 +29,31 @@ export function sharedWorkerName(options: GuardOptions): string {
   return `lingoguard ${JSON.stringify([model ?? DEFAULT_MODEL, device ?? 'auto', dtype ?? null, localModelRoot ?? null, remoteHost ?? null, wasmPaths ?? null, server])}`;
 }
 
-/** A connection to the shared worker `worker`, holding this tab's place in it while it lives. */
-export function sharedConnection(worker: SharedWorker): Connection {
+/**
+ * A connection to the shared worker `worker`, holding this tab's place in it while it lives;
+ * `started` resolves once the worker answered (its script loaded and ran), and rejects with the
+ * reason when it reports an error first (a script that could not load, a CSP that forbids it).
+ */
+export function sharedConnection(worker: SharedWorker): { connection: Connection; started: Promise<void> } {
   const port = worker.port;
   port.start();
-  const connection = endpointConnection(port, sharedLifecycle(worker, holdTab(port)));
+  let answered!: () => void;
+  let failed!: (reason: Error) => void;
+  const started = new Promise<void>((resolve, reject) => {
+    answered = resolve;
+    failed = reject;
+  });
+  started.catch(() => undefined); // a caller that does not wait for it is told by `dead`
+  const connection = endpointConnection(port, sharedLifecycle(worker, holdTab(port), { answered, failed }));
   return {
-    ...connection,
-    dead: connection.dead,
-    load: async (request, onProgress) => {
-      const info = await connection.load(request, onProgress);
-      return { ...info, sharing: { ...info.sharing, shared: true } };
+    started,
+    connection: {
+      ...connection,
+      dead: connection.dead,
+      load: async (request, onProgress) => {
+        const info = await connection.load(request, onProgress);
+        return { ...info, sharing: { ...info.sharing, shared: true } };
+      },
     },
   };
 }
@@ -66,7 +80,7 @@ function holdTab(port: MessagePort): () => void {
  * lifeline lock it holds for this tab is released) means it is gone. Terminating leaves the
  * worker to the other tabs: this tab only lets go of its port and its lock.
  */
-function sharedLifecycle(worker: SharedWorker, releaseTab: () => void): EndpointLifecycle {
+function sharedLifecycle(worker: SharedWorker, releaseTab: () => void, start: { answered: () => void; failed: (reason: Error) => void }): EndpointLifecycle {
   const port = worker.port;
   let why = 'killed by the browser';
   port.addEventListener('message', (event: MessageEvent) => {
@@ -79,13 +93,16 @@ function sharedLifecycle(worker: SharedWorker, releaseTab: () => void): Endpoint
       const onHeld = (event: MessageEvent) => {
         if ((event.data as LifelineMessage | null)?.[LIFELINE.held] !== name) return;
         port.removeEventListener('message', onHeld);
+        start.answered();
         void navigator.locks.request(name, () => onDeath(new WorkerCrashedError(`The shared guard worker ended (${why}).`)));
       };
       port.addEventListener('message', onHeld);
       port.postMessage({ [LIFELINE.hold]: name });
       worker.addEventListener('error', (event) => {
         event.preventDefault();
-        onDeath(new WorkerCrashedError(`The shared guard worker failed: ${(event as ErrorEvent).message || 'it could not start'}`));
+        const error = new WorkerCrashedError(`The shared guard worker failed: ${(event as ErrorEvent).message || 'it could not start'}`);
+        start.failed(error);
+        onDeath(error);
       });
       port.addEventListener('messageerror', () => {
         onDeath(new WorkerCrashedError('The shared guard worker sent a message that could not be read.'));
