@@ -11,7 +11,7 @@ import { generatedBytes, sha256Hex, startFileServer, type FileServer, type Serve
 
 let server: Promise<FileServer> | undefined;
 /** A generated file the server holds, as a manifest lists it. */
-interface Generated {
+export interface Generated {
   /** The model folder's path on the server (`big/`, `small/`). */
   folder: string;
   size: number;
@@ -139,7 +139,7 @@ export const deliveryReset: BrowserCommand<[]> = async () => {
 
 declare module 'vitest/browser' {
   interface BrowserCommands {
-    deliveryStart: () => Promise<{ url: string; big: { folder: string; size: number; sha256: string }; small: { folder: string; size: number; sha256: string } }>;
+    deliveryStart: () => Promise<{ url: string; big: Generated; small: Generated }>;
     deliveryMemory: <S extends 'start' | 'stop'>(step: S) => Promise<S extends 'stop' ? { baseline: number; peak: number; liveBefore: number; live: number } : undefined>;
     deliveryMode: (mode: Partial<ServerMode>) => Promise<void>;
     deliveryStats: () => Promise<ServerStats>;

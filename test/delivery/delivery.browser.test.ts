@@ -12,9 +12,9 @@ import { createGuard, isGuardError, modelStorage, type ModelManifest, type Progr
 import { parseManifest } from '../../src/common/manifest.js';
 import { setStorageEstimateForTests } from '../../src/common/storage.js';
 import { verifyModelFiles } from '../../worker/integrity.js';
+import type { Generated } from './commands.js';
 import { resolveSource } from '../../worker/model-source.js';
 
-type Generated = { folder: string; size: number; sha256: string };
 let server: { url: string; big: Generated; small: Generated };
 
 beforeAll(async () => {
